@@ -1,0 +1,50 @@
+// swift-tools-version: 6.1
+// mlprov: provisioning and flashing toolkit for MeterLogger (ESP8266) boards.
+// Layout and layering: see README.md ("Layout"); libraries never print, the CLI renders.
+import PackageDescription
+
+let package = Package(
+    name: "mlprov",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "mlprov", targets: ["mlprov"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", exact: "1.0.2"),
+    ],
+    targets: [
+        // termios2 shim: any baud rate (74880, 1500000) and reading the rate back.
+        .target(name: "CTermios"),
+        // Byte links: termios serial port, pseudo-terminal pair, in-memory pair.
+        .target(name: "SerialLink", dependencies: ["CTermios"]),
+        // ESP8266 image format: header, segments, checksum, flash parameters.
+        .target(name: "ESPImage"),
+        // ESP8266 ROM loader protocol: SLIP, commands, session, flash plans.
+        .target(name: "ESPFlasher", dependencies: ["SerialLink", "ESPImage"]),
+        // The device twin: an ESP8266 ROM emulator with flash, timing and fault models.
+        .target(name: "DeviceSim", dependencies: ["SerialLink", "ESPFlasher", "ESPImage"]),
+        // The command line: parses, calls the libraries, renders.
+        .executableTarget(
+            name: "mlprov",
+            dependencies: [
+                "SerialLink", "ESPImage", "ESPFlasher", "DeviceSim",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(
+            name: "TestSupport",
+            dependencies: [.product(name: "Subprocess", package: "swift-subprocess")],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(name: "SerialLinkTests", dependencies: ["SerialLink"]),
+        .testTarget(name: "ESPImageTests", dependencies: ["ESPImage"]),
+        .testTarget(name: "ESPFlasherTests", dependencies: ["ESPFlasher", "ESPImage", "DeviceSim", "SerialLink"]),
+        .testTarget(name: "DeviceSimTests", dependencies: ["DeviceSim", "ESPFlasher", "ESPImage", "SerialLink"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["TestSupport", "DeviceSim", "ESPFlasher", "ESPImage", "SerialLink"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
