@@ -1,0 +1,50 @@
+import ESPImage
+
+/// A region to erase through the ROM loader, checked before anything is sent. The ESP8266
+/// ROM has no erase command: FLASH_BEGIN with no data packets erases, bug and all.
+public struct EraseRegion: Equatable, Sendable {
+    public let offset: Int
+    public let size: Int
+    /// The FLASH_BEGIN erase size that makes the ROM erase the region.
+    public let eraseSize: UInt32
+    /// What the ROM really erases (may be one sector more; see `ESP8266.romEraseSize`).
+    public let erasedRange: Range<Int>
+
+    public init(
+        offset: Int, size: Int, flashSize: FlashSize,
+        protectedRegions: [ProtectedRegion] = [.meterLoggerConfiguration], allowProtected: Bool = false
+    ) throws(FlasherError) {
+        let name = "erase region"
+        guard size > 0 else { throw .invalidPlan(.emptyPart(name: name)) }
+        guard offset >= 0, offset % ESP8266.flashSectorSize == 0 else { throw .invalidPlan(.unaligned(name: name, offset: offset)) }
+        guard size % ESP8266.flashSectorSize == 0 else {
+            throw .invalidPlan(.unaligned(name: "\(name) end", offset: offset + size))
+        }
+        guard offset + size <= flashSize.bytes else {
+            throw .invalidPlan(.beyondFlash(name: name, end: offset + size, flashSize: flashSize.bytes))
+        }
+        let eraseSize = ESP8266.romEraseSize(offset: offset, size: size)
+        let erasedRange = ESP8266.romErasedRange(offset: offset, eraseSize: Int(eraseSize))
+        guard erasedRange.upperBound <= flashSize.bytes else {
+            throw .invalidPlan(.beyondFlash(name: name, end: erasedRange.upperBound, flashSize: flashSize.bytes))
+        }
+        if !allowProtected, let region = protectedRegions.first(where: { $0.range.overlaps(erasedRange) }) {
+            throw .invalidPlan(.touchesProtected(part: name, region: region.name, range: erasedRange.clamped(to: region.range)))
+        }
+        self.offset = offset
+        self.size = size
+        self.eraseSize = eraseSize
+        self.erasedRange = erasedRange
+    }
+
+    /// Sectors the ROM erases beyond the region asked for.
+    public var collateralErase: Range<Int>? {
+        erasedRange.upperBound > offset + size ? (offset + size)..<erasedRange.upperBound : nil
+    }
+}
+
+extension LoaderSession {
+    public func erase(_ region: EraseRegion) throws(FlasherError) {
+        try flashBegin(eraseSize: region.eraseSize, packetCount: 0, offset: region.offset)
+    }
+}

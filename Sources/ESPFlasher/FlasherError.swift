@@ -1,0 +1,75 @@
+import ESPImage
+import SerialLink
+
+/// Everything the loader session, the flash plan and the flasher can fail with. Each case
+/// says what failed and where; `help` says what to try next.
+public indirect enum FlasherError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The link failed underneath (unplugged, closed, refused a baud rate…).
+    case link(LinkError)
+    /// No reply to `command` within `timeout`.
+    case noResponse(command: Opcode, timeout: Duration)
+    /// The ROM answered `command` with a failure status.
+    case commandFailed(command: Opcode, code: UInt8?)
+    /// No SYNC answer after every reset and sync attempt.
+    case syncFailed(link: String, attempts: Int, baud: Int)
+    /// The chip-detect register does not read as an ESP8266.
+    case wrongChip(detectValue: UInt32)
+    /// The OTP MAC words do not decode.
+    case unreadableMAC(mac0: UInt32, mac1: UInt32, mac3: UInt32)
+    /// Writing one part of a plan failed at a flash offset.
+    case partFailed(part: String, offset: Int, cause: FlasherError)
+    /// The plan was refused before anything was sent.
+    case invalidPlan(FlashPlanError)
+    /// A file or image problem.
+    case image(part: String, ImageError)
+
+    public var description: String {
+        switch self {
+        case .link(let error): "\(error)"
+        case .noResponse(let command, let timeout):
+            "no reply to \(command) within \(timeout.formattedSeconds)"
+        case .commandFailed(let command, let code):
+            "the chip refused \(command): " + (code.map { ROMErrorCode(rawValue: $0)?.description ?? "error \(hex($0, digits: 2))" } ?? "no status")
+        case .syncFailed(let link, let attempts, let baud):
+            "no answer from an ESP8266 ROM loader on \(link) at \(baud) baud after \(attempts) reset attempts"
+        case .wrongChip(let value):
+            "this is not an ESP8266: the chip-detect register 0x40001000 reads \(hex(value)), an ESP8266 reads \(hex(ESP8266.chipDetectValue))"
+        case .unreadableMAC(let mac0, let mac1, let mac3):
+            "the OTP MAC words do not decode (MAC0 \(hex(mac0)), MAC1 \(hex(mac1)), MAC3 \(hex(mac3)))"
+        case .partFailed(let part, let offset, let cause):
+            "writing \(part) failed at flash offset \(hex(offset)): \(cause)"
+        case .invalidPlan(let error): "\(error)"
+        case .image(let part, let error): "\(part): \(error)"
+        }
+    }
+
+    /// What the user can try next.
+    public var help: String? {
+        switch self {
+        case .link(.controlLinesUnsupported):
+            "this port cannot drive DTR/RTS: hold the board's FLASH/GPIO0 button while powering it and use --before no-reset"
+        case .link(let error): error.help
+        case .syncFailed:
+            "check the cable; hold GPIO0 low (FLASH button) while resetting the board; try --before classic or unix-tight, or a lower --baud"
+        case .wrongChip: "mlprov flashes ESP8266 boards only; check --port"
+        case .noResponse: "the board stopped answering; check the cable and power, then run again"
+        case .partFailed(_, _, let cause): cause.help ?? "run the same command again: parts are rewritten whole"
+        case .invalidPlan(let error): error.help
+        default: nil
+        }
+    }
+}
+
+extension Duration {
+    /// "1.25 s" for messages.
+    public var formattedSeconds: String {
+        let (seconds, attoseconds) = components
+        let value = Double(seconds) + Double(attoseconds) / 1e18
+        return value < 10 ? "\((value * 100).rounded() / 100) s" : "\(value.rounded()) s"
+    }
+
+    /// The duration in seconds as a Double.
+    public var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,41 @@
+import ESPImage
+
+extension LoaderSession {
+    /// Writes every part of `plan`, in offset order. Each part's FLASH_BEGIN erases exactly
+    /// what the plan computed; blocks go out one by one, each retried on a refusal. A
+    /// failure names the part and the flash offset of the block that failed; running the
+    /// same plan again rewrites the part from its start.
+    public func write(_ plan: FlashPlan, progress: (FlashEvent) -> Void = { _ in }) throws(FlasherError) {
+        for operation in plan.operations {
+            let part = operation.part
+            let started = ContinuousClock.now
+            var written = 0
+            var offset = part.offset
+            do {
+                for (index, transfer) in operation.transfers.enumerated() {
+                    if index == 0 { progress(.erasing(part: part.name, range: operation.erasedRange)) }
+                    offset = part.offset + transfer.packets.lowerBound * ESP8266.flashPacketSize
+                    let begin = transfer.begin
+                    try flashBegin(
+                        eraseSize: begin.word(0) ?? 0, packetCount: transfer.packets.count, offset: Int(begin.word(3) ?? 0))
+                    for (sequence, packetIndex) in transfer.packets.enumerated() {
+                        offset = part.offset + packetIndex * ESP8266.flashPacketSize
+                        let blockOffset = offset
+                        try flashData(operation.packet(packetIndex), sequence: sequence) { reason in
+                            progress(.retrying(part: part.name, offset: blockOffset, reason: reason.description))
+                        }
+                        written = min(part.bytes.count, (packetIndex + 1) * ESP8266.flashPacketSize)
+                        progress(.writing(part: part.name, written: written, total: part.bytes.count))
+                    }
+                }
+            } catch {
+                throw .partFailed(part: part.name, offset: offset, cause: error)
+            }
+            if written < part.bytes.count {
+                progress(.writing(part: part.name, written: part.bytes.count, total: part.bytes.count))
+            }
+            progress(.partWritten(part: part.name, offset: part.offset, bytes: part.bytes.count,
+                                  seconds: (ContinuousClock.now - started).seconds))
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import ESPImage
+import ArgumentParser
+import ESPFlasher
+
+struct EraseRegionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "erase-region",
+        abstract: "Erase a flash region (sector-aligned offset and size).",
+        discussion: """
+            The ESP8266 ROM erases through FLASH_BEGIN; its erase-size bug is compensated, and \
+            where it cannot be (an odd number of sectors near a 64 KiB block start) the extra \
+            sector is named before erasing. Protected regions are refused without --allow-protected.
+
+            Example: mlprov erase-region --port /dev/ttyUSB0 0x80000 0x10000
+            """)
+
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: OutputOptions
+
+    @Option(help: "Flash size for the bounds check.")
+    var flashSize: String = "1MB"
+
+    @Flag(help: "Allow erasing protected regions (MeterLogger's saved configuration).")
+    var allowProtected = false
+
+    @Argument(help: "Offset, a multiple of 0x1000.") var offset: String
+    @Argument(help: "Size in bytes, a multiple of 0x1000.") var size: String
+
+    func run() throws {
+        let console = Console()
+        try console.reporting(json: output.json) {
+            guard let flashSize = FlashSize(name: flashSize) else {
+                throw ValidationError("--flash-size '\(flashSize)' is not a flash size")
+            }
+            let region = try EraseRegion(
+                offset: try parseNumber(offset, what: "offset"), size: try parseNumber(size, what: "size"),
+                flashSize: flashSize, allowProtected: allowProtected)
+            if let extra = region.collateralErase {
+                console.info("note: the ROM's erase bug also erases \(hex(extra.lowerBound))–\(hex(extra.upperBound - 1))")
+            }
+            let (session, _) = try openSession(connection, console: console)
+            console.render(.erasing(part: "region", range: region.erasedRange))
+            try session.erase(region)
+            let action = try session.finish(connection.after)
+            console.render(.finished(action))
+            if output.json {
+                console.json(EraseReport(erased: [hex(region.erasedRange.lowerBound), hex(region.erasedRange.upperBound)]))
+            } else {
+                console.result("Erased \(hex(region.erasedRange.lowerBound))–\(hex(region.erasedRange.upperBound - 1))")
+            }
+        }
+    }
+}
+
+struct EraseReport: Encodable {
+    var ok = true
+    var erased: [String]
+}
+

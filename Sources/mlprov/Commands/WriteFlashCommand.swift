@@ -1,0 +1,92 @@
+import ArgumentParser
+import ESPFlasher
+import ESPImage
+import Foundation
+
+struct WriteFlashCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "write-flash",
+        abstract: "Write files to flash at offsets, as esptool's write-flash does.",
+        discussion: """
+            The whole set is checked before anything is sent: offsets on 4 KiB boundaries, \
+            inside the flash, no overlaps, and nothing the ROM would erase inside MeterLogger's \
+            saved configuration (0x76000-0x78FFF) unless --allow-protected is given. The ROM's \
+            erase-size bug is compensated; blocks that are all 0xFF are not sent.
+
+            Example (a MeterLogger board):
+              mlprov write-flash --port /dev/ttyUSB0 --baud 921600 --flash-mode dout --flash-size 1MB \\
+                0x00000 0x00000.bin 0x10000 0x10000.bin 0x60000 webpages.espfs \\
+                0xFC000 esp_init_data_default.bin 0xFE000 blank.bin
+            """)
+
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var flash: FlashSettingsOptions
+    @OptionGroup var output: OutputOptions
+
+    @Flag(help: "Allow erasing protected regions (MeterLogger's saved configuration).")
+    var allowProtected = false
+
+    @Argument(help: "OFFSET FILE pairs, e.g. 0x0 0x00000.bin 0x10000 0x10000.bin.")
+    var offsetsAndFiles: [String]
+
+    func validate() throws {
+        guard !offsetsAndFiles.isEmpty, offsetsAndFiles.count % 2 == 0 else {
+            throw ValidationError("expected OFFSET FILE pairs, got \(offsetsAndFiles.count) argument(s)")
+        }
+    }
+
+    func run() throws {
+        let console = Console()
+        try console.reporting(json: output.json) {
+            let parts = try readParts(offsetsAndFiles)
+            let plan = try FlashPlan(
+                parts: parts, flashSize: try flash.sizeForBounds(), parameters: try flash.parameters(),
+                allowProtected: allowProtected)
+            for operation in plan.operations {
+                if let extra = operation.collateralErase {
+                    console.info("note: the ROM's erase bug also erases \(hex(extra.lowerBound))–\(hex(extra.upperBound - 1)) after \(operation.part.name)")
+                }
+            }
+            let started = ContinuousClock.now
+            let (session, chip) = try openSession(connection, console: console)
+            try session.write(plan) { console.render($0) }
+            let action = try session.finish(connection.after)
+            console.render(.finished(action))
+            let seconds = (ContinuousClock.now - started).seconds
+            if output.json {
+                console.json(WriteReport(
+                    mac: chip.mac.description, seconds: seconds, after: action.rawValue,
+                    parts: plan.operations.map { .init(file: $0.part.name, offset: hex($0.part.offset), bytes: $0.part.bytes.count) }))
+            } else {
+                console.result("Wrote \(plan.totalBytes) bytes in \(plan.operations.count) part(s) in \(String(format: "%.2f", seconds)) s")
+            }
+        }
+    }
+}
+
+/// Reads OFFSET FILE pairs into flash parts named by their file names.
+func readParts(_ pairs: [String]) throws -> [FlashPart] {
+    var parts: [FlashPart] = []
+    for index in stride(from: 0, to: pairs.count, by: 2) {
+        let offset = try parseNumber(pairs[index], what: "offset")
+        let path = pairs[index + 1]
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw LinkErrorReport(message: "cannot read \(path)", help: "check the file name and permissions")
+        }
+        parts.append(FlashPart(name: URL(fileURLWithPath: path).lastPathComponent, offset: offset, bytes: [UInt8](data)))
+    }
+    return parts
+}
+
+struct WriteReport: Encodable {
+    struct Part: Encodable {
+        var file: String
+        var offset: String
+        var bytes: Int
+    }
+    var ok = true
+    var mac: String
+    var seconds: Double
+    var after: String
+    var parts: [Part]
+}

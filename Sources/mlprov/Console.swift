@@ -1,0 +1,106 @@
+import ESPImage
+import ArgumentParser
+import ESPFlasher
+import Foundation
+
+/// Where the command line speaks: results on standard output, progress and errors on
+/// standard error; a progress bar when standard error is a terminal, plain lines otherwise.
+final class Console {
+    let isTerminal = isatty(STDERR_FILENO) == 1
+    private var lastPercent: [String: Int] = [:]
+    private var barVisible = false
+
+    func info(_ line: String) {
+        endBar()
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    func result(_ line: String) {
+        endBar()
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+
+    /// Prints `value` as one line of JSON on standard output.
+    func json(_ value: some Encodable) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(value) else { return }
+        result(String(decoding: data, as: UTF8.self))
+    }
+
+    /// Renders one flash job event.
+    func render(_ event: FlashEvent) {
+        switch event {
+        case .connecting(let attempt, let of):
+            if attempt == 1 { info("Connecting…") } else { info("Connecting… (attempt \(attempt) of \(of))") }
+        case .connected(let chip):
+            info("Connected to \(chip.chip), MAC \(chip.mac), chip id \(hex(chip.chipID))")
+        case .erasing(let part, let range):
+            info("Erasing \(hex(range.lowerBound))–\(hex(range.upperBound - 1)) for \(part)")
+        case .writing(let part, let written, let total):
+            progress(part, written: written, total: total)
+        case .retrying(let part, let offset, let reason):
+            info("Retrying the block of \(part) at \(hex(offset)): \(reason)")
+        case .partWritten(let part, let offset, let bytes, let seconds):
+            info("Wrote \(part): \(bytes) bytes at \(hex(offset)) in \(String(format: "%.2f", seconds)) s (\(Int(Double(bytes) * 8 / max(seconds, 0.001) / 1000)) kbit/s)")
+        case .finished(let action):
+            switch action {
+            case .hardReset: info("Hard reset: the board runs its firmware")
+            case .run: info("Left the loader: the board runs its firmware")
+            case .noReset: info("Staying in the ROM loader")
+            }
+        }
+    }
+
+    private func progress(_ part: String, written: Int, total: Int) {
+        let percent = total == 0 ? 100 : written * 100 / total
+        if isTerminal {
+            let width = 30
+            let filled = width * percent / 100
+            let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+            FileHandle.standardError.write(Data("\r\(part) \(bar) \(percent)% ".utf8))
+            barVisible = true
+            if percent == 100 { endBar() }
+        } else {
+            let step = percent / 25 * 25
+            if step > lastPercent[part, default: -1] {
+                lastPercent[part] = step
+                info("Writing \(part): \(step)%")
+            }
+        }
+    }
+
+    private func endBar() {
+        if barVisible {
+            FileHandle.standardError.write(Data("\n".utf8))
+            barVisible = false
+        }
+    }
+
+    /// Reports a failure (message and what to try) and ends the command with exit code 1.
+    func fail(_ message: String, help: String?, json: Bool) -> ExitCode {
+        if json { self.json(["ok": "false", "error": message]) }
+        info("error: \(message)")
+        if let help { info("help: \(help)") }
+        return ExitCode(1)
+    }
+}
+
+extension Console {
+    /// Runs `body`, turning a library error into a rendered failure with exit code 1.
+    func reporting(json: Bool, _ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let error as FlasherError {
+            throw fail(error.description, help: error.help, json: json)
+        } catch let error as LinkErrorReport {
+            throw fail(error.message, help: error.help, json: json)
+        }
+    }
+}
+
+/// A non-flasher failure to render: a file that cannot be read, a twin that cannot start.
+struct LinkErrorReport: Error {
+    var message: String
+    var help: String?
+}

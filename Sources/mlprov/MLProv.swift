@@ -1,0 +1,18 @@
+import ArgumentParser
+
+@main
+struct MLProv: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mlprov",
+        abstract: "Provision and flash MeterLogger (ESP8266) boards.",
+        discussion: """
+            Flashes over the ESP8266 ROM serial bootloader without touching what it was not \
+            asked to (MeterLogger's saved configuration at 0x76000-0x78FFF is protected). \
+            `mlprov demo` shows the whole flow against the built-in device twin.
+            """,
+        subcommands: [
+            ChipInfoCommand.self, ReadMACCommand.self, WriteFlashCommand.self, EraseRegionCommand.self,
+            SimCommand.self, DemoCommand.self,
+        ]
+    )
+}

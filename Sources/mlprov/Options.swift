@@ -1,0 +1,74 @@
+import ArgumentParser
+import ESPFlasher
+import ESPImage
+
+/// How to reach the board: port, rate, reset before and after.
+struct ConnectionOptions: ParsableArguments {
+    @Option(name: [.short, .long], help: "Serial port of the board, e.g. /dev/ttyUSB0 or a twin's /dev/pts/N.")
+    var port: String
+
+    @Option(name: [.short, .long], help: """
+        Line rate. The ESP8266 ROM measures the rate from the first SYNC, so rates up to \
+        921600 work directly when the adapter and wiring allow.
+        """)
+    var baud: Int = 115_200
+
+    @Option(help: "How to enter the ROM loader: classic, unix-tight, or no-reset (board already in the loader).")
+    var before: ResetStrategy = .classic
+
+    @Option(help: "How to leave the board: hard-reset, run (FLASH_END into the firmware), or no-reset.")
+    var after: AfterAction = .hardReset
+
+    @Option(help: "Reset-and-sync attempts before giving up.")
+    var connectAttempts: Int = LoaderSession.defaultConnectAttempts
+}
+
+extension ResetStrategy: ExpressibleByArgument {}
+extension AfterAction: ExpressibleByArgument {}
+
+/// The image header settings written into the image at offset 0 (esptool's flags).
+struct FlashSettingsOptions: ParsableArguments {
+    @Option(name: [.customShort("m"), .long], help: "Flash mode: qio, qout, dio, dout, or keep. MeterLogger uses dout.")
+    var flashMode: String = "keep"
+
+    @Option(name: [.customShort("s"), .long], help: "Flash size: 256KB, 512KB, 1MB, 2MB, 4MB, 2MB-c1, 4MB-c1, 8MB, 16MB, or keep (then 1MB is assumed for bounds).")
+    var flashSize: String = "keep"
+
+    @Option(name: [.customShort("f"), .long], help: "Flash frequency: 40m, 26m, 20m, 80m, or keep.")
+    var flashFreq: String = "keep"
+
+    func parameters() throws -> FlashParameters {
+        FlashParameters(
+            mode: try parse(flashMode, FlashMode.init(name:), "--flash-mode", FlashMode.allCases.map(\.name)),
+            size: try parse(flashSize, FlashSize.init(name:), "--flash-size", FlashSize.allCases.map(\.name)),
+            frequency: try parse(flashFreq, FlashFrequency.init(name:), "--flash-freq", FlashFrequency.allCases.map(\.name)))
+    }
+
+    /// The flash size for bounds checks: the one given, else MeterLogger's 1 MB.
+    func sizeForBounds() throws -> FlashSize {
+        try parameters().size ?? .size1MB
+    }
+
+    private func parse<T>(_ text: String, _ make: (String) -> T?, _ flag: String, _ allowed: [String]) throws -> T? {
+        if text == "keep" { return nil }
+        guard let value = make(text) else {
+            throw ValidationError("\(flag) '\(text)' is not one of: \((allowed + ["keep"]).joined(separator: ", "))")
+        }
+        return value
+    }
+}
+
+struct OutputOptions: ParsableArguments {
+    @Flag(help: "Print the result as JSON on standard output (progress stays on standard error).")
+    var json = false
+}
+
+/// Parses a flash offset or size: 0x-prefixed hex or decimal, optional k/M suffix.
+func parseNumber(_ text: String, what: String) throws -> Int {
+    var body = text.lowercased()
+    var scale = 1
+    if body.hasSuffix("k") { scale = 1024; body.removeLast() } else if body.hasSuffix("m") { scale = 1 << 20; body.removeLast() }
+    let value = body.hasPrefix("0x") ? Int(body.dropFirst(2), radix: 16) : Int(body)
+    guard let value, value >= 0 else { throw ValidationError("\(what) '\(text)' is not a number (use 0x10000 or 65536)") }
+    return value * scale
+}
