@@ -34,12 +34,12 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: [.product(name: "Subprocess", package: "swift-subprocess")],
+            dependencies: ["ESPImage", .product(name: "Subprocess", package: "swift-subprocess")],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "SerialLinkTests", dependencies: ["SerialLink"]),
-        .testTarget(name: "ESPImageTests", dependencies: ["ESPImage"]),
-        .testTarget(name: "ESPFlasherTests", dependencies: ["ESPFlasher", "ESPImage", "DeviceSim", "SerialLink"]),
+        .testTarget(name: "ESPImageTests", dependencies: ["ESPImage", "TestSupport"]),
+        .testTarget(name: "ESPFlasherTests", dependencies: ["ESPFlasher", "ESPImage", "DeviceSim", "SerialLink", "TestSupport"]),
         .testTarget(name: "DeviceSimTests", dependencies: ["DeviceSim", "ESPFlasher", "ESPImage", "SerialLink"]),
         .testTarget(
             name: "IntegrationTests",

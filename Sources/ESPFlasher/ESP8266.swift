@@ -85,7 +85,7 @@ public enum ESP8266 {
     }
 }
 
-/// A 6-byte MAC address, written AA:BB:CC:DD:EE:FF.
+/// A 6-byte MAC address.
 public struct MACAddress: Hashable, Sendable, CustomStringConvertible {
     public let bytes: [UInt8]
 
@@ -94,18 +94,16 @@ public struct MACAddress: Hashable, Sendable, CustomStringConvertible {
         self.bytes = bytes
     }
 
-    /// Parses "aa:bb:cc:dd:ee:ff" (also with '-' separators).
+    /// Parses "aa:bb:cc:dd:ee:ff" or "AA-BB-CC-DD-EE-FF": six groups of two hex digits
+    /// with one kind of separator.
     public init?(_ text: String) {
-        let parts = text.split(whereSeparator: { $0 == ":" || $0 == "-" })
-        guard parts.count == 6 else { return nil }
-        var bytes: [UInt8] = []
-        for part in parts {
-            guard part.count == 2, let byte = UInt8(part, radix: 16) else { return nil }
-            bytes.append(byte)
-        }
-        self.bytes = bytes
+        guard let separator = text.first(where: { $0 == ":" || $0 == "-" }) else { return nil }
+        let groups = text.split(separator: separator, omittingEmptySubsequences: false)
+        guard groups.count == 6, groups.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isHexDigit) }) else { return nil }
+        self.bytes = groups.compactMap { UInt8($0, radix: 16) }
     }
 
+    /// Lowercase, colon-separated, as esptool prints it.
     public var description: String {
         bytes.map { byte in
             let text = String(byte, radix: 16)

@@ -166,6 +166,10 @@ public struct FlashPlan: Equatable, Sendable {
         for part in sorted {
             let eraseSize = ESP8266.romEraseSize(offset: part.offset, size: part.bytes.count)
             let erased = ESP8266.romErasedRange(offset: part.offset, eraseSize: Int(eraseSize))
+            // The ROM's extra sector must not run past the chip: there it would wrap to sector 0.
+            guard erased.upperBound <= sizeBytes else {
+                throw .invalidPlan(.beyondFlash(name: part.name, end: erased.upperBound, flashSize: sizeBytes))
+            }
             if !allowProtected, let region = protectedRegions.first(where: { $0.range.overlaps(erased) }) {
                 throw .invalidPlan(.touchesProtected(part: part.name, region: region.name, range: erased.clamped(to: region.range)))
             }
@@ -177,20 +181,27 @@ public struct FlashPlan: Equatable, Sendable {
         self.operations = operations
     }
 
-    /// Runs of packets that are not all 0xFF.
+    /// Runs of packets that are not all 0xFF. A run after a gap starts on a sector boundary
+    /// (taking up to three blank packets along), so every FLASH_BEGIN that moves the write
+    /// position names a sector-aligned offset, as the ROM has always been given.
     private static func dataRuns(of operation: PartOperation) -> [Range<Int>] {
+        let packetsPerSector = ESP8266.flashSectorSize / ESP8266.flashPacketSize
         var runs: [Range<Int>] = []
         var start: Int?
-        for index in 0..<operation.packetCount {
-            let blank = operation.packet(index).allSatisfy { $0 == 0xFF }
+        for index in 0...operation.packetCount {
+            let blank = index == operation.packetCount || operation.packet(index).allSatisfy { $0 == 0xFF }
             if blank, let runStart = start {
-                runs.append(runStart..<index)
+                let aligned = runStart / packetsPerSector * packetsPerSector
+                if let last = runs.last, last.upperBound >= aligned {
+                    runs[runs.count - 1] = last.lowerBound..<index
+                } else {
+                    runs.append(aligned..<index)
+                }
                 start = nil
             } else if !blank, start == nil {
                 start = index
             }
         }
-        if let runStart = start { runs.append(runStart..<operation.packetCount) }
         return runs
     }
 

@@ -32,6 +32,9 @@ public var mlprovBinary: String {
 /// esptool from the venv scripts/setup makes: the independent reference peer.
 public var esptoolBinary: String { packageRoot.appendingPathComponent(".venv/bin/esptool").path }
 
+/// The venv's Python, for asking esptool's own functions directly.
+public var esptoolPython: String { packageRoot.appendingPathComponent(".venv/bin/python").path }
+
 /// Runs a program to completion with a clean signal mask (swift-subprocess), collecting
 /// its output. A process still running after `timeout` is killed (exitCode then nil).
 public func runProcess(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(300)) async throws -> ProcessOutput {

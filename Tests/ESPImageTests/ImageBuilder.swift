@@ -1,0 +1,24 @@
+import Foundation
+
+/// Builds a v1 ESP8266 image by hand, from the format description alone:
+/// E9, segment count, mode, size/frequency, u32 entry; per segment u32 address, u32 length,
+/// bytes; zero padding so that length + 1 is a multiple of 16; 0xEF XOR all segment bytes.
+func makeImage(
+    segments: [(address: UInt32, data: [UInt8])],
+    mode: UInt8 = 0x03, sizeFrequency: UInt8 = 0x20, entry: UInt32 = 0x4010_0004
+) -> [UInt8] {
+    var bytes: [UInt8] = [0xE9, UInt8(segments.count), mode, sizeFrequency] + le32(entry)
+    var checksum: UInt8 = 0xEF
+    for segment in segments {
+        bytes += le32(segment.address) + le32(UInt32(segment.data.count)) + segment.data
+        for byte in segment.data { checksum ^= byte }
+    }
+    while (bytes.count + 1) % 16 != 0 { bytes.append(0) }
+    bytes.append(checksum)
+    return bytes
+}
+
+func le32(_ value: UInt32) -> [UInt8] {
+    [UInt8(value & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value >> 16 & 0xFF), UInt8(value >> 24)]
+}
+
