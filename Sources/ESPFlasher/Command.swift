@@ -101,9 +101,11 @@ extension Request {
         dataPacket(.flashData, data, sequence: sequence)
     }
 
-    /// FLASH_END: `run` leaves the loader and boots the flash; otherwise the ROM stays.
-    public static func flashEnd(run: Bool) -> Request {
-        Request(.flashEnd, payload: words(run ? 0 : 1))
+    /// FLASH_END. Its word says what the ROM does next: 0 reboots (a soft reset back into
+    /// the boot mode the pins chose), 1 runs the code in flash. Espressif's serial protocol
+    /// page and esptool (`flash_finish`, `run`) agree; staying in the loader needs no FLASH_END.
+    public static func flashEnd(_ action: FlashEndAction) -> Request {
+        Request(.flashEnd, payload: words(action.rawValue))
     }
 
     public static func memBegin(size: UInt32, packetCount: UInt32, packetSize: UInt32, address: UInt32) -> Request {
@@ -131,6 +133,12 @@ extension Request {
         for value in values { bytes.appendLE32(value) }
         return bytes
     }
+}
+
+/// What FLASH_END asks the ROM to do.
+public enum FlashEndAction: UInt32, Sendable {
+    case reboot = 0
+    case runUserCode = 1
 }
 
 /// The error codes the ESP8266 ROM puts in a failed reply's second status byte.

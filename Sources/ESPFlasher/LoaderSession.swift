@@ -164,9 +164,9 @@ public final class LoaderSession {
         }
     }
 
-    /// FLASH_END: `run` leaves the loader and boots the flash.
-    public func flashEnd(run: Bool) throws(FlasherError) {
-        try command(.flashEnd(run: run))
+    /// FLASH_END: reboot, or leave the loader and run the code in flash.
+    public func flashEnd(_ action: FlashEndAction) throws(FlasherError) {
+        try command(.flashEnd(action))
     }
 
     public func memBegin(size: Int, packetCount: Int, packetSize: Int, address: UInt32) throws(FlasherError) {
@@ -215,10 +215,11 @@ public final class LoaderSession {
         }
     }
 
-    /// Leaves the loader through FLASH_BEGIN(0) + FLASH_END(run), as the ROM wants it.
+    /// Leaves the loader through FLASH_BEGIN(0) + FLASH_END(run user code): the closest the
+    /// ROM comes to a reset where DTR/RTS cannot be driven.
     private func runFirmware() throws(FlasherError) {
         try flashBegin(eraseSize: 0, packetCount: 0, offset: 0)
-        try flashEnd(run: true)
+        try flashEnd(.runUserCode)
     }
 }
 

@@ -83,11 +83,12 @@ struct RequestEncodingTests {
         #expect(Array(mem[2...]) == Array(flash[2...]))
     }
 
-    @Test("FLASH_END says 0 to run the app and 1 to stay in the loader")
+    @Test("FLASH_END says 0 to reboot and 1 to run the code in flash")
     func flashEnd() {
-        #expect(Request.flashEnd(run: true).payload == [0, 0, 0, 0])
-        #expect(Request.flashEnd(run: false).payload == [1, 0, 0, 0])
-        #expect(Request.flashEnd(run: true).opcode == .flashEnd)
+        // Espressif's protocol page and esptool's flash_finish: 0 reboots, 1 runs user code.
+        #expect(Request.flashEnd(.reboot).payload == [0, 0, 0, 0])
+        #expect(Request.flashEnd(.runUserCode).payload == [1, 0, 0, 0])
+        #expect(Request.flashEnd(.reboot).opcode == .flashEnd)
     }
 
     @Test("MEM_BEGIN and MEM_END carry their words little endian")
@@ -112,7 +113,7 @@ struct RequestDecodingTests {
     func roundTrip() {
         let requests: [Request] = [
             .sync(), .readReg(0x3FF0_0050), .flashBegin(eraseSize: 0, packetCount: 0, packetSize: 0x400, offset: 0),
-            .flashData([0xC0, 0xDB, 0xFF], sequence: 3), .flashEnd(run: false), Request(.getSecurityInfo),
+            .flashData([0xC0, 0xDB, 0xFF], sequence: 3), .flashEnd(.runUserCode), Request(.getSecurityInfo),
         ]
         for request in requests {
             #expect(Request(decoding: request.encoded()) == request)
