@@ -12,7 +12,7 @@ struct MLProv: ParsableCommand {
             """,
         subcommands: [
             ChipInfoCommand.self, ReadMACCommand.self, WriteFlashCommand.self, EraseRegionCommand.self,
-            SimCommand.self, DemoCommand.self,
+            SimCommand.self, DemoCommand.self, SampleSetCommand.self,
         ]
     )
 }

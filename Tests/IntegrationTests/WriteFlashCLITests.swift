@@ -1,0 +1,67 @@
+import ESPImage
+import Foundation
+import Testing
+import TestSupport
+
+/// The `mlprov` binary against the twin on a pseudo-terminal: the real termios code path.
+@Suite("mlprov on a pseudo-terminal twin", .serialized)
+struct WriteFlashCLITests {
+    @Test("chip-info --json over a pty reports the twin's MAC and chip id")
+    func chipInfoOverPTY() async throws {
+        let (result, _) = try await withSimProcess(["--pty", "--mac", "ac:d0:74:0a:0b:0c"]) { pty in
+            try await runProcess(mlprovBinary, ["chip-info", "--port", pty, "--before", "no-reset", "--after", "no-reset", "--json"])
+        }
+        #expect(result.succeeded, "\(result)")
+        let json = try #require(result.stdout.split(separator: "\n").last.map(String.init))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        #expect(object["mac"] as? String == "ac:d0:74:0a:0b:0c")
+        #expect(object["chip_id"] as? String == "0x010a0b0c")
+        #expect(object["chip"] as? String == "ESP8266EX")
+    }
+
+    @Test("writing 64 KiB at 0x60000 leaves the saved configuration at 0x76000-0x78FFF byte-identical")
+    func eraseBugIsCompensated() async throws {
+        let folder = try temporaryDirectory()
+        let flashFile = folder.appendingPathComponent("flash.bin")
+        try EsptoolPeerTests.writePatternFlash(to: flashFile)
+        let before = [UInt8](try Data(contentsOf: flashFile))
+        let payload = folder.appendingPathComponent("webpages.espfs")
+        try Data((0..<65536).map { UInt8(truncatingIfNeeded: $0 * 7) }).write(to: payload)
+
+        let (result, sim) = try await withSimProcess(["--pty", "--flash", flashFile.path]) { pty in
+            try await runProcess(mlprovBinary, [
+                "write-flash", "--port", pty, "--before", "no-reset", "--after", "no-reset", "0x60000", payload.path,
+            ])
+        }
+        #expect(result.succeeded, "\(result)")
+        #expect(sim.succeeded, "\(sim)")
+        let after = [UInt8](try Data(contentsOf: flashFile))
+        #expect(after[0x60000..<0x70000] == [UInt8](try Data(contentsOf: payload))[...])
+        #expect(after[0x70000...] == before[0x70000...], "something after the part was erased")
+        #expect(after[..<0x60000] == before[..<0x60000])
+    }
+
+    @Test("a plan that would erase the saved configuration is refused before the port is opened")
+    func protectedRegionIsRefused() async throws {
+        let folder = try temporaryDirectory()
+        let payload = folder.appendingPathComponent("big.bin")
+        try Data(repeating: 0x42, count: 0x10000).write(to: payload)
+        let result = try await runProcess(mlprovBinary, [
+            "write-flash", "--port", "/dev/nonexistent-port", "0x70000", payload.path,
+        ])
+        #expect(result.exitCode == 1, "\(result)")
+        #expect(result.stderr.contains("MeterLogger saved configuration"), "\(result)")
+        #expect(result.stderr.contains("--allow-protected"), "\(result)")
+        #expect(!result.stderr.contains("nonexistent"), "the port must not even be opened: \(result)")
+    }
+
+    @Test("an unplugged port fails with the port's name and exit code 1")
+    func missingPortNamesThePort() async throws {
+        let folder = try temporaryDirectory()
+        let payload = folder.appendingPathComponent("a.bin")
+        try Data(repeating: 0x42, count: 100).write(to: payload)
+        let result = try await runProcess(mlprovBinary, ["write-flash", "--port", "/dev/ttyUSB-missing", "0x0", payload.path])
+        #expect(result.exitCode == 1, "\(result)")
+        #expect(result.stderr.contains("/dev/ttyUSB-missing"), "\(result)")
+    }
+}
