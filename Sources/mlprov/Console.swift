@@ -2,6 +2,7 @@ import ESPImage
 import ArgumentParser
 import ESPFlasher
 import Foundation
+import SerialLink
 
 /// Where the command line speaks: results on standard output, progress and errors on
 /// standard error; a progress bar when standard error is a terminal, plain lines otherwise.
@@ -92,6 +93,8 @@ extension Console {
         do {
             try body()
         } catch let error as FlasherError {
+            throw fail(error.description, help: error.help, json: json)
+        } catch let error as LinkError {
             throw fail(error.description, help: error.help, json: json)
         } catch let error as LinkErrorReport {
             throw fail(error.message, help: error.help, json: json)

@@ -1,0 +1,52 @@
+extension LoaderSession {
+    /// Leaves the board as `action` says and captures what it prints while booting: the
+    /// ROM's boot log comes at 74880 baud, so the link is switched to that rate before the
+    /// reset (or, for FLASH_END, right after its reply and before the chip reboots), and
+    /// text is collected until the line has been quiet for `quiet`, at most `limit`.
+    /// The link keeps the boot-log rate afterwards.
+    public func finishCapturingBootLog(
+        _ action: AfterAction, quiet: Duration = .milliseconds(300), limit: Duration = .seconds(3)
+    ) throws(FlasherError) -> (action: AfterAction, log: String) {
+        let taken: AfterAction
+        switch action {
+        case .noReset:
+            return (.noReset, "")
+        case .run:
+            try leaveThenSwitchToBootLogRate()
+            taken = .run
+        case .hardReset:
+            do {
+                try setBaud(ESP8266.bootLogBaud)
+                try hardReset()
+                taken = .hardReset
+            } catch .link(.controlLinesUnsupported) {
+                try leaveThenSwitchToBootLogRate()
+                taken = .run
+            }
+        }
+        return (taken, try readText(quiet: quiet, limit: limit))
+    }
+
+    private func leaveThenSwitchToBootLogRate() throws(FlasherError) {
+        try flashBegin(eraseSize: 0, packetCount: 0, offset: 0)
+        try flashEnd(.runUserCode)
+        try setBaud(ESP8266.bootLogBaud)
+    }
+
+    private func setBaud(_ baud: Int) throws(FlasherError) {
+        do { try link.setBaudRate(baud) } catch { throw .link(error) }
+    }
+
+    /// Reads raw bytes until the line is quiet, as text (bytes that are not UTF-8 shown as �).
+    private func readText(quiet: Duration, limit: Duration) throws(FlasherError) -> String {
+        let end = ContinuousClock.now + limit
+        var bytes: [UInt8] = []
+        while ContinuousClock.now < end {
+            let chunk: [UInt8]
+            do { chunk = try link.read(maxCount: 4096, deadline: min(end, .now + quiet)) } catch { throw .link(error) }
+            if chunk.isEmpty, !bytes.isEmpty { break }
+            bytes += chunk
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
