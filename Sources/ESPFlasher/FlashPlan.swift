@@ -49,7 +49,7 @@ public enum FlashPlanError: Error, Equatable, Sendable, CustomStringConvertible 
         case .overlap(let first, let second, let at):
             "\(first) and \(second) overlap at \(hex(at))"
         case .touchesProtected(let part, let region, let range):
-            "writing \(part) would erase \(hex(range.lowerBound))–\(hex(range.upperBound - 1)), which is the \(region)"
+            "\(part) would erase \(hex(range.lowerBound))–\(hex(range.upperBound - 1)), which is the \(region)"
         }
     }
 

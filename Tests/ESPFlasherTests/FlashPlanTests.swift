@@ -427,11 +427,11 @@ struct EraseRegionTests {
 
     @Test("erasing into the saved configuration is refused unless allowed")
     func protected() throws {
-        #expect(throws: FlasherError.invalidPlan(.touchesProtected(part: "erase region", region: configuration.name, range: 0x7_6000..<0x7_9000))) {
+        #expect(throws: FlasherError.invalidPlan(.touchesProtected(part: "erasing 0x00076000+0x00003000", region: configuration.name, range: 0x7_6000..<0x7_9000))) {
             try EraseRegion(offset: 0x7_6000, size: 0x3000, flashSize: .size1MB)
         }
         // The collateral sector alone is enough to refuse.
-        #expect(throws: FlasherError.invalidPlan(.touchesProtected(part: "erase region", region: configuration.name, range: 0x7_6000..<0x7_7000))) {
+        #expect(throws: FlasherError.invalidPlan(.touchesProtected(part: "erasing 0x00075000+0x00001000", region: configuration.name, range: 0x7_6000..<0x7_7000))) {
             try EraseRegion(offset: 0x7_5000, size: 0x1000, flashSize: .size1MB)
         }
         let allowed = try EraseRegion(offset: 0x7_6000, size: 0x3000, flashSize: .size1MB, allowProtected: true)

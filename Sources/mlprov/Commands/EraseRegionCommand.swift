@@ -39,7 +39,7 @@ struct EraseRegionCommand: ParsableCommand {
                 console.info("note: the ROM's erase bug also erases \(hex(extra.lowerBound))–\(hex(extra.upperBound - 1))")
             }
             let (session, _) = try openSession(connection, console: console)
-            console.render(.erasing(part: "region", range: region.erasedRange))
+            console.render(.erasing(part: "the region", range: region.erasedRange))
             try session.erase(region)
             let action = try session.finish(connection.after)
             console.render(.finished(action))
