@@ -1,6 +1,6 @@
-import ESPImage
 import ArgumentParser
 import ESPFlasher
+import ESPImage
 
 struct ChipInfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,17 +12,7 @@ struct ChipInfoCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let console = Console()
-        try console.reporting(json: output.json) {
-            let (session, chip) = try openSession(connection, console: console)
-            let action = try session.finish(connection.after)
-            console.render(.finished(action))
-            if output.json {
-                console.json(ChipReport(chip: chip.chip, mac: chip.mac.description, chipID: hex(chip.chipID)))
-            } else {
-                console.result("Chip: \(chip.chip)\nMAC: \(chip.mac)\nChip id: \(hex(chip.chipID))")
-            }
-        }
+        try identify(connection, output) { "Chip: \($0.chip)\nMAC: \($0.mac)\nChip id: \(hex($0.chipID))" }
     }
 }
 
@@ -36,16 +26,21 @@ struct ReadMACCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let console = Console()
-        try console.reporting(json: output.json) {
-            let (session, chip) = try openSession(connection, console: console)
-            let action = try session.finish(connection.after)
-            console.render(.finished(action))
-            if output.json {
-                console.json(ChipReport(chip: chip.chip, mac: chip.mac.description, chipID: hex(chip.chipID)))
-            } else {
-                console.result("MAC: \(chip.mac)")
-            }
+        try identify(connection, output) { "MAC: \($0.mac)" }
+    }
+}
+
+/// Connects, reads the chip's identity, leaves the board as asked, prints `text` of it
+/// (or the whole identity as JSON).
+private func identify(_ connection: ConnectionOptions, _ output: OutputOptions, text: (ChipInfo) -> String) throws {
+    let console = Console()
+    try console.reporting(json: output.json) {
+        let (session, chip) = try openSession(connection, console: console)
+        console.render(.finished(try session.finish(connection.after)))
+        if output.json {
+            console.json(ChipReport(chip: chip.chip, mac: chip.mac.description, chipID: hex(chip.chipID)))
+        } else {
+            console.result(text(chip))
         }
     }
 }
