@@ -14,7 +14,7 @@ public struct EraseRegion: Equatable, Sendable {
         offset: Int, size: Int, flashSize: FlashSize,
         protectedRegions: [ProtectedRegion] = [.meterLoggerConfiguration], allowProtected: Bool = false
     ) throws(FlasherError) {
-        let name = "erasing \(hex(offset))+\(hex(size))"
+        let name = "erase-region"
         guard size > 0 else { throw .invalidPlan(.emptyPart(name: name)) }
         guard offset >= 0, offset % ESP8266.flashSectorSize == 0 else { throw .invalidPlan(.unaligned(name: name, offset: offset)) }
         guard size % ESP8266.flashSectorSize == 0 else {

@@ -148,6 +148,8 @@ public final class LoaderSession {
 
     /// FLASH_DATA with retries: a refused block (bad checksum after line noise) or a lost
     /// reply is sent again, up to `blockAttempts` times. `onRetry` hears about each retry.
+    /// Before each resend the line is resynchronized, so the reply that follows is the
+    /// resend's and not a late one for the earlier try.
     public func flashData(_ block: [UInt8], sequence: Int, onRetry: (FlasherError) -> Void = { _ in }) throws(FlasherError) {
         var attempt = 1
         while true {
@@ -159,9 +161,29 @@ public final class LoaderSession {
                 guard attempt < Self.blockAttempts else { throw error }
                 onRetry(error)
                 attempt += 1
-                try discardInput()
+                try resynchronize()
             }
         }
+    }
+
+    /// How long the line must stay silent before a resend: longer than the ROM takes to
+    /// program a block and answer, with an FTDI adapter's default 16 ms latency on top.
+    public static let resyncQuietTime: Duration = .milliseconds(100)
+
+    /// Recovers the framing after a failed exchange. If a frame's closing 0xC0 was lost, the
+    /// ROM still holds that frame open and would answer it when the resend's first byte
+    /// closes it: two replies for one request, every later reply one block off. A lone 0xC0
+    /// closes such a frame now; everything the ROM says until the line is quiet is dropped.
+    public func resynchronize() throws(FlasherError) {
+        do { try link.write([SLIP.end]) } catch { throw .link(error) }
+        let giveUp = ContinuousClock.now + .seconds(1)
+        while ContinuousClock.now < giveUp {
+            let late: [UInt8]
+            do { late = try link.read(maxCount: 4096, deadline: .now + Self.resyncQuietTime) } catch { throw .link(error) }
+            if late.isEmpty { break }
+        }
+        decoder.reset()
+        pending.removeAll()
     }
 
     /// FLASH_END: reboot, or leave the loader and run the code in flash.

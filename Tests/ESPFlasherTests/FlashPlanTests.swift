@@ -399,39 +399,39 @@ struct EraseRegionTests {
 
     @Test("offset and size must be whole sectors")
     func alignment() {
-        #expect(throws: FlasherError.invalidPlan(.unaligned(name: "erase region", offset: 0x6_0800))) {
+        #expect(throws: FlasherError.invalidPlan(.unaligned(name: "erase-region", offset: 0x6_0800))) {
             try EraseRegion(offset: 0x6_0800, size: 0x1000, flashSize: .size1MB)
         }
-        #expect(throws: FlasherError.invalidPlan(.unaligned(name: "erase region end", offset: 0x6_0800))) {
+        #expect(throws: FlasherError.invalidPlan(.unaligned(name: "erase-region end", offset: 0x6_0800))) {
             try EraseRegion(offset: 0x6_0000, size: 0x800, flashSize: .size1MB)
         }
     }
 
     @Test("an empty region is refused")
     func empty() {
-        #expect(throws: FlasherError.invalidPlan(.emptyPart(name: "erase region"))) {
+        #expect(throws: FlasherError.invalidPlan(.emptyPart(name: "erase-region"))) {
             try EraseRegion(offset: 0x6_0000, size: 0, flashSize: .size1MB)
         }
     }
 
     @Test("a region, or its ROM erase, past the end of the flash is refused")
     func beyondFlash() {
-        #expect(throws: FlasherError.invalidPlan(.beyondFlash(name: "erase region", end: 0x10_1000, flashSize: 0x10_0000))) {
+        #expect(throws: FlasherError.invalidPlan(.beyondFlash(name: "erase-region", end: 0x10_1000, flashSize: 0x10_0000))) {
             try EraseRegion(offset: 0xF_F000, size: 0x2000, flashSize: .size1MB)
         }
         // Asking for the last sector only: the ROM would erase one sector past the end.
-        #expect(throws: FlasherError.invalidPlan(.beyondFlash(name: "erase region", end: 0x10_1000, flashSize: 0x10_0000))) {
+        #expect(throws: FlasherError.invalidPlan(.beyondFlash(name: "erase-region", end: 0x10_1000, flashSize: 0x10_0000))) {
             try EraseRegion(offset: 0xF_F000, size: 0x1000, flashSize: .size1MB)
         }
     }
 
     @Test("erasing into the saved configuration is refused unless allowed")
     func protected() throws {
-        #expect(throws: FlasherError.invalidPlan(.touchesProtected(part: "erasing 0x00076000+0x00003000", region: configuration.name, range: 0x7_6000..<0x7_9000))) {
+        #expect(throws: FlasherError.invalidPlan(.touchesProtected(part: "erase-region", region: configuration.name, range: 0x7_6000..<0x7_9000))) {
             try EraseRegion(offset: 0x7_6000, size: 0x3000, flashSize: .size1MB)
         }
         // The collateral sector alone is enough to refuse.
-        #expect(throws: FlasherError.invalidPlan(.touchesProtected(part: "erasing 0x00075000+0x00001000", region: configuration.name, range: 0x7_6000..<0x7_7000))) {
+        #expect(throws: FlasherError.invalidPlan(.touchesProtected(part: "erase-region", region: configuration.name, range: 0x7_6000..<0x7_7000))) {
             try EraseRegion(offset: 0x7_5000, size: 0x1000, flashSize: .size1MB)
         }
         let allowed = try EraseRegion(offset: 0x7_6000, size: 0x3000, flashSize: .size1MB, allowProtected: true)
