@@ -80,7 +80,7 @@ final class Console {
 
     /// Reports a failure (message and what to try) and ends the command with exit code 1.
     func fail(_ message: String, help: String?, json: Bool) -> ExitCode {
-        if json { self.json(["ok": "false", "error": message]) }
+        if json { self.json(FailureReport(error: message, help: help)) }
         info("error: \(message)")
         if let help { info("help: \(help)") }
         return ExitCode(1)
@@ -100,6 +100,12 @@ extension Console {
             throw fail(error.message, help: error.help, json: json)
         }
     }
+}
+
+struct FailureReport: Encodable {
+    var ok = false
+    var error: String
+    var help: String?
 }
 
 /// A non-flasher failure to render: a file that cannot be read, a twin that cannot start.

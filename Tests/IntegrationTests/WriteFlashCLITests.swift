@@ -64,4 +64,13 @@ struct WriteFlashCLITests {
         #expect(result.exitCode == 1, "\(result)")
         #expect(result.stderr.contains("/dev/ttyUSB-missing"), "\(result)")
     }
+
+    @Test("with --json a failure is one JSON object with ok false and the error, and exit code 1")
+    func jsonFailure() async throws {
+        let result = try await runProcess(mlprovBinary, ["chip-info", "--port", "/dev/ttyUSB-missing", "--json"])
+        #expect(result.exitCode == 1, "\(result)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(object["ok"] as? Bool == false)
+        #expect((object["error"] as? String)?.contains("/dev/ttyUSB-missing") == true)
+    }
 }
