@@ -12,8 +12,11 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", exact: "1.0.2"),
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
     ],
     targets: [
+        // OpenSSL's libcrypto (SHA-256 for cache keys; AES/HMAC for MeterLogger's messages).
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // termios2 shim: any baud rate (74880, 1500000) and reading the rate back.
         .target(name: "CTermios"),
         // Byte links: termios serial port, pseudo-terminal pair, in-memory pair.
@@ -22,13 +25,23 @@ let package = Package(
         .target(name: "ESPImage"),
         // ESP8266 ROM loader protocol: SLIP, commands, session, flash plans.
         .target(name: "ESPFlasher", dependencies: ["SerialLink", "ESPImage"]),
+        // The device's domain: profiles → variants → make variables, sw_version import.
+        .target(
+            name: "MeterLogger",
+            dependencies: ["ESPImage", .product(name: "Yams", package: "Yams")]
+        ),
+        // Runs the firmware's make per variant in isolated work dirs; caches artefacts.
+        .target(
+            name: "FirmwareBuild",
+            dependencies: ["MeterLogger", "ESPImage", "COpenSSL", .product(name: "Subprocess", package: "swift-subprocess")]
+        ),
         // The device twin: an ESP8266 ROM emulator with flash, timing and fault models.
-        .target(name: "DeviceSim", dependencies: ["SerialLink", "ESPFlasher", "ESPImage"]),
+        .target(name: "DeviceSim", dependencies: ["SerialLink", "ESPFlasher", "ESPImage", "MeterLogger"]),
         // The command line: parses, calls the libraries, renders.
         .executableTarget(
             name: "mlprov",
             dependencies: [
-                "SerialLink", "ESPImage", "ESPFlasher", "DeviceSim",
+                "SerialLink", "ESPImage", "ESPFlasher", "DeviceSim", "MeterLogger", "FirmwareBuild",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -40,10 +53,12 @@ let package = Package(
         .testTarget(name: "SerialLinkTests", dependencies: ["SerialLink"]),
         .testTarget(name: "ESPImageTests", dependencies: ["ESPImage", "TestSupport"]),
         .testTarget(name: "ESPFlasherTests", dependencies: ["ESPFlasher", "ESPImage", "DeviceSim", "SerialLink", "TestSupport"]),
+        .testTarget(name: "MeterLoggerTests", dependencies: ["MeterLogger", "ESPImage", "TestSupport"]),
+        .testTarget(name: "FirmwareBuildTests", dependencies: ["FirmwareBuild", "MeterLogger", "ESPImage", "DeviceSim", "TestSupport"]),
         .testTarget(name: "DeviceSimTests", dependencies: ["DeviceSim", "ESPFlasher", "ESPImage", "SerialLink"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["TestSupport", "DeviceSim", "ESPFlasher", "ESPImage", "SerialLink"]
+            dependencies: ["TestSupport", "DeviceSim", "ESPFlasher", "ESPImage", "SerialLink", "MeterLogger"]
         ),
     ],
     swiftLanguageModes: [.v6]
