@@ -1,0 +1,35 @@
+/// Why a firmware build failed. Messages never contain a secret (KEY, SERIAL).
+public enum BuildError: Error, Equatable, Sendable, CustomStringConvertible {
+    case sourceMissing(path: String)
+    case sourceUnreadable(path: String)
+    case workspace(path: String, reason: String)
+    /// make could not be started (not installed?).
+    case makeNotRunnable(reason: String)
+    /// make exited non-zero; the last lines of its (redacted) log and where the whole log is.
+    case makeFailed(label: String, exitCode: Int32?, logTail: [String], logPath: String)
+    /// make succeeded but an expected output is missing.
+    case outputMissing(label: String, path: String)
+
+    public var description: String {
+        switch self {
+        case .sourceMissing(let path): "the firmware source folder \(path) does not exist"
+        case .sourceUnreadable(let path): "cannot read \(path)"
+        case .workspace(let path, let reason): "cannot prepare the build folder \(path): \(reason)"
+        case .makeNotRunnable(let reason): "cannot run make: \(reason)"
+        case .makeFailed(let label, let exitCode, let tail, let logPath):
+            "building \(label) failed (make exited \(exitCode.map(String.init) ?? "by a signal")); the end of its log (\(logPath)):\n"
+                + tail.map { "  " + $0 }.joined(separator: "\n")
+        case .outputMissing(let label, let path): "building \(label) did not produce \(path)"
+        }
+    }
+
+    public var help: String? {
+        switch self {
+        case .sourceMissing: "check `firmware: source:` in the profile (relative paths start at the profile's folder)"
+        case .makeNotRunnable: "install make and the ESP8266 cross compiler (scripts/setup does)"
+        case .makeFailed: "fix the firmware source or the variables; the whole log is kept at the path shown"
+        case .outputMissing: "the Makefile must write firmware/0x00000.bin, firmware/0x10000.bin and webpages.espfs"
+        default: nil
+        }
+    }
+}

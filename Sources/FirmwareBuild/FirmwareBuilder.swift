@@ -1,0 +1,257 @@
+import ESPImage
+import Foundation
+import Subprocess
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
+
+/// Builds firmware variants with the firmware's own `make clean all`, each in a private
+/// copy of the source tree (so builds of different variants run in parallel and never
+/// collide), and keeps the results in a content-addressed cache: a request whose source
+/// content, variables and secrets were built before returns at once.
+///
+/// Cache layout under `cacheRoot` (folders 0700, files 0600: images hold device keys):
+/// `artefacts/<key>/` the five parts, `manifest.json`, `build.log`, `artefacts.json`;
+/// `work/<uuid>/` a build in progress; `failed/<label>-<uuid>.log` logs of failed builds.
+public struct FirmwareBuilder: Sendable {
+    public let cacheRoot: URL
+    /// What the Makefile runs as `$(ESPTOOL) elf2image …`: the mlprov binary, or esptool.
+    public let esptool: String
+    /// The longest a single make may run.
+    public var makeTimeout: Duration = .seconds(600)
+
+    /// Where the five files go on a MeterLogger's 1 MB flash (facts/meterlogger.md).
+    static let outputs: [(name: String, offset: Int, madeBy: Output)] = [
+        ("0x00000.bin", 0x00000, .make("firmware/0x00000.bin")),
+        ("0x10000.bin", 0x10000, .make("firmware/0x10000.bin")),
+        ("webpages.espfs", 0x60000, .make("webpages.espfs")),
+        ("esp_init_data_default_112th_byte_0x03.bin", 0xFC000, .initData),
+        ("blank.bin", 0xFE000, .blank(4096)),
+    ]
+
+    enum Output {
+        case make(String)
+        case initData
+        case blank(Int)
+    }
+
+    /// Bumped when the way artefacts are made changes, so old cache entries are not reused.
+    static let cacheFormat = "mlprov-firmware-cache-1"
+
+    public init(cacheRoot: URL, esptool: String) {
+        self.cacheRoot = cacheRoot
+        self.esptool = esptool
+    }
+
+    /// The cache key of `request`: source content, variables, secrets (hashed), init data path.
+    public func cacheKey(for request: BuildRequest, sourceHash: String) -> String {
+        var hasher = SHA256Hasher()
+        hasher.update("\(Self.cacheFormat)\0\(sourceHash)\0\(request.initDataPath)\0")
+        for variable in request.variables { hasher.update("v\0\(variable.name)=\(variable.value)\0") }
+        for secret in request.secrets { hasher.update("s\0\(secret.name)=\(secret.value)\0") }
+        return hasher.finish()
+    }
+
+    /// Builds one request, or returns its cached artefacts.
+    public func build(_ request: BuildRequest) async throws(BuildError) -> BuildOutcome {
+        let started = ContinuousClock.now
+        let key = cacheKey(for: request, sourceHash: try request.source.contentHash())
+        let entry = cacheRoot.appendingPathComponent("artefacts/\(key)")
+        if let cached = Self.readArtefacts(in: entry) {
+            return BuildOutcome(artefacts: cached, cacheHit: true, seconds: (ContinuousClock.now - started).seconds)
+        }
+        let work = cacheRoot.appendingPathComponent("work/\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: work) }
+        try makePrivateFolder(work)
+        try request.source.copy(to: work)
+        try await runMake(request, in: work)
+        let artefacts = try collect(request, from: work, key: key, into: entry)
+        return BuildOutcome(artefacts: artefacts, cacheHit: false, seconds: (ContinuousClock.now - started).seconds)
+    }
+
+    /// Builds several requests, at most `jobs` at a time; results in request order.
+    public func build(_ requests: [BuildRequest], jobs: Int) async -> [Result<BuildOutcome, BuildError>] {
+        var results = [Result<BuildOutcome, BuildError>?](repeating: nil, count: requests.count)
+        await withTaskGroup(of: (Int, Result<BuildOutcome, BuildError>).self) { group in
+            var next = 0
+            func startNext() {
+                guard next < requests.count else { return }
+                let index = next
+                let request = requests[index]
+                group.addTask {
+                    do throws(BuildError) { return (index, .success(try await build(request))) } catch { return (index, .failure(error)) }
+                }
+                next += 1
+            }
+            for _ in 0..<max(1, jobs) { startNext() }
+            for await (index, result) in group {
+                results[index] = result
+                startNext()
+            }
+        }
+        return results.map { $0 ?? .failure(.workspace(path: cacheRoot.path, reason: "build was not run")) }
+    }
+
+    // MARK: Steps
+
+    private func runMake(_ request: BuildRequest, in work: URL) async throws(BuildError) {
+        var environment: [Environment.Key: String?] = [:]
+        for secret in request.secrets { environment[Environment.Key(stringLiteral: secret.name)] = secret.value }
+        let arguments = ["clean", "all", "ESPTOOL=\(esptool)"] + request.variables.map { "\($0.name)=\($0.value)" }
+        let timeout = makeTimeout
+        let watchdog = Watchdog()
+        defer { watchdog.disarm() }
+        let result: ExecutionResult<Void, StringOutput<Unicode.UTF8>, CombinedErrorOutput>
+        do {
+            result = try await run(
+                .name("make"), arguments: Arguments(arguments),
+                environment: .inherit.updating(environment), workingDirectory: FilePath(work.path),
+                input: .none, output: .string(limit: 64 << 20), error: .combinedWithOutput
+            ) { execution in
+                watchdog.arm(after: timeout) { try? execution.send(signal: .kill) }
+            }
+        } catch {
+            throw .makeNotRunnable(reason: "\(error)")
+        }
+        let log = Self.redact(result.standardOutput, secrets: request.secrets)
+        try writePrivate(Data(log.utf8), to: work.appendingPathComponent("build.log"))
+        guard case .exited(0) = result.terminationStatus else {
+            let failed = cacheRoot.appendingPathComponent("failed/\(request.label)-\(UUID().uuidString.prefix(8)).log")
+            try makePrivateFolder(failed.deletingLastPathComponent())
+            try writePrivate(Data(log.utf8), to: failed)
+            let code: Int32? = if case .exited(let code) = result.terminationStatus { code } else { nil }
+            let tail = log.split(separator: "\n", omittingEmptySubsequences: false).suffix(15).map(String.init)
+            throw .makeFailed(label: request.label, exitCode: code, logTail: tail, logPath: failed.path)
+        }
+    }
+
+    private func collect(_ request: BuildRequest, from work: URL, key: String, into entry: URL) throws(BuildError) -> FirmwareArtefacts {
+        let staging = cacheRoot.appendingPathComponent("work/\(UUID().uuidString)-out")
+        try makePrivateFolder(staging)
+        var parts: [FirmwareArtefacts.Part] = []
+        for output in Self.outputs {
+            let bytes: Data
+            switch output.madeBy {
+            case .make(let relative):
+                guard let data = FileManager.default.contents(atPath: work.appendingPathComponent(relative).path) else {
+                    throw .outputMissing(label: request.label, path: relative)
+                }
+                bytes = data
+            case .initData:
+                guard let data = FileManager.default.contents(atPath: work.appendingPathComponent(request.initDataPath).path) else {
+                    throw .outputMissing(label: request.label, path: request.initDataPath)
+                }
+                bytes = data
+            case .blank(let count):
+                bytes = Data(repeating: 0xFF, count: count)
+            }
+            try writePrivate(bytes, to: staging.appendingPathComponent(output.name))
+            parts.append(.init(name: output.name, offset: output.offset, path: entry.appendingPathComponent(output.name).path, bytes: bytes.count))
+        }
+        let manifest = ManifestFile(name: "MeterLogger \(request.label)", version: String(key.prefix(12)), parts: parts)
+        try writePrivate(manifest.json(), to: staging.appendingPathComponent("manifest.json"))
+        do {
+            try FileManager.default.copyItem(at: work.appendingPathComponent("build.log"), to: staging.appendingPathComponent("build.log"))
+        } catch {
+            throw .workspace(path: staging.path, reason: "\(error)")
+        }
+        let artefacts = FirmwareArtefacts(
+            label: request.label, cacheKey: key, directory: entry.path, parts: parts,
+            manifest: entry.appendingPathComponent("manifest.json").path, log: entry.appendingPathComponent("build.log").path)
+        try writePrivate(Self.encode(artefacts), to: staging.appendingPathComponent("artefacts.json"))
+        try makePrivateFolder(entry.deletingLastPathComponent())
+        do {
+            try FileManager.default.moveItem(at: staging, to: entry)
+        } catch {
+            // Another build of the same key finished first: its artefacts are the same bytes.
+            try? FileManager.default.removeItem(at: staging)
+            if let existing = Self.readArtefacts(in: entry) { return existing }
+            throw .workspace(path: entry.path, reason: "\(error)")
+        }
+        return artefacts
+    }
+
+    // MARK: Files
+
+    static func readArtefacts(in entry: URL) -> FirmwareArtefacts? {
+        guard let data = FileManager.default.contents(atPath: entry.appendingPathComponent("artefacts.json").path),
+              let artefacts = try? JSONDecoder().decode(FirmwareArtefacts.self, from: data),
+              artefacts.parts.allSatisfy({ FileManager.default.fileExists(atPath: $0.path) })
+        else { return nil }
+        return artefacts
+    }
+
+    static func encode(_ value: some Encodable) -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(value)) ?? Data()
+    }
+
+    /// Replaces every secret's value (as given, upper- and lowercase) with a marker.
+    static func redact(_ log: String, secrets: [MakeVariable]) -> String {
+        var text = log
+        for secret in secrets where !secret.value.isEmpty {
+            for form in Set([secret.value, secret.value.lowercased(), secret.value.uppercased()]) {
+                text = text.replacingOccurrences(of: form, with: "<\(secret.name) redacted>")
+            }
+        }
+        return text
+    }
+
+    private func makePrivateFolder(_ url: URL) throws(BuildError) {
+        do {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw .workspace(path: url.path, reason: "\(error)")
+        }
+    }
+
+    private func writePrivate(_ data: Data, to url: URL) throws(BuildError) {
+        guard FileManager.default.createFile(atPath: url.path, contents: data, attributes: [.posixPermissions: 0o600]) else {
+            throw .workspace(path: url.path, reason: "cannot write the file")
+        }
+    }
+}
+
+/// The ESP Web Tools manifest written beside the parts.
+struct ManifestFile: Encodable {
+    struct Build: Encodable {
+        var chipFamily = "ESP8266"
+        var parts: [Part]
+    }
+    struct Part: Encodable {
+        var path: String
+        var offset: Int
+    }
+    var name: String
+    var version: String
+    var builds: [Build]
+
+    init(name: String, version: String, parts: [FirmwareArtefacts.Part]) {
+        self.name = name
+        self.version = version
+        builds = [Build(parts: parts.map { Part(path: $0.name, offset: $0.offset) })]
+    }
+
+    func json() -> Data { FirmwareBuilder.encode(self) }
+}
+
+/// Kills a make that outlives its time limit; disarmed as soon as make has ended.
+final class Watchdog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var task: Task<Void, Never>?
+
+    func arm(after timeout: Duration, _ action: @escaping @Sendable () -> Void) {
+        let task = Task {
+            try? await Task.sleep(for: timeout)
+            if !Task.isCancelled { action() }
+        }
+        lock.withLock { self.task = task }
+    }
+
+    func disarm() {
+        lock.withLock { task?.cancel() }
+    }
+}
