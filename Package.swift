@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "ESPFlasherTests", dependencies: ["ESPFlasher", "ESPImage", "DeviceSim", "SerialLink", "TestSupport"]),
         .testTarget(name: "MeterLoggerTests", dependencies: ["MeterLogger", "ESPImage", "TestSupport"]),
         .testTarget(name: "FirmwareBuildTests", dependencies: ["FirmwareBuild", "MeterLogger", "ESPImage", "DeviceSim", "TestSupport"]),
-        .testTarget(name: "DeviceSimTests", dependencies: ["DeviceSim", "ESPFlasher", "ESPImage", "SerialLink"]),
+        .testTarget(name: "DeviceSimTests", dependencies: ["DeviceSim", "ESPFlasher", "ESPImage", "SerialLink", "MeterLogger", "TestSupport"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["TestSupport", "DeviceSim", "ESPFlasher", "ESPImage", "SerialLink", "MeterLogger"]

@@ -56,6 +56,16 @@ public struct BootRecord: Sendable, Equatable {
     public var lineBaud: Int?
     /// Whether the host saw garbage because its line did not run at 74880 baud.
     public var garbled: Bool
+    /// What the application said about itself (the demo firmware's configuration block);
+    /// nil for images without one and when no application runs.
+    public var firmware: FirmwareIdentity? = nil
+    /// The text the application prints right after the ROM's log, at the same rate (the
+    /// demo firmware leaves the UART at 74880 baud); empty when it prints nothing.
+    public var appLog: String = ""
+    /// The application's configuration block names `.irom0.text` code that is not in
+    /// flash (e.g. `0x10000.bin` was never written): a real chip would crash there; the
+    /// twin's application prints nothing.
+    public var missingFlashCode: Bool = false
 
     /// Whether the image in flash was accepted (its checksum matched).
     public var imageValid: Bool { outcome == .runningApp }
@@ -63,6 +73,8 @@ public struct BootRecord: Sendable, Equatable {
     public var logLines: [String] {
         log.split(whereSeparator: \.isNewline).map(String.init)
     }
+    /// Everything the chip sent on the UART after the reset: the ROM log, then the app's.
+    public var uartText: String { log + appLog }
 }
 
 /// The ESP8266 boot ROM's start-up: the boot banner, download mode, or loading the image
@@ -136,14 +148,17 @@ public enum BootROM {
             log += "chksum \(hex(checksum, digits: 2))\r\n"
         }
         log += "csum \(hex(checksum, digits: 2))\r\n"
-        let outcome: BootRecord.Outcome
-        if checksum == image.storedChecksum {
-            outcome = .runningApp
-        } else {
+        guard checksum == image.storedChecksum else {
             log += "csum err\r\n" + haltLine
-            outcome = .checksumError
+            return BootRecord(mode: .flash, trigger: trigger, outcome: .checksumError, log: log, segments: segments, entry: image.entry, lineBaud: nil, garbled: false)
         }
-        return BootRecord(mode: .flash, trigger: trigger, outcome: outcome, log: log, segments: segments, entry: image.entry, lineBaud: nil, garbled: false)
+        var record = BootRecord(mode: .flash, trigger: trigger, outcome: .runningApp, log: log, segments: segments, entry: image.entry, lineBaud: nil, garbled: false)
+        // The ROM jumps to the entry point: the application's side (DemoFirmwareSide).
+        let app = DemoFirmwareSide.start(image, flash: flash)
+        record.firmware = app.identity
+        record.appLog = app.text
+        record.missingFlashCode = app.missingFlashCode
+        return record
     }
 
     /// The banner a reset prints; none for "run user code" (no reset happens).

@@ -63,6 +63,15 @@ public final class ESP8266Twin: Sendable {
     /// The most recent boot, and the recent ones, oldest first.
     public var lastBoot: BootRecord? { state.withLock { $0.boots.last } }
     public var boots: [BootRecord] { state.withLock { $0.boots } }
+    /// What the running application says about itself (the demo firmware's configuration
+    /// block), nil while no application with one runs (also when its flash code is
+    /// missing: `BootRecord.missingFlashCode`). Its key prints redacted.
+    public var firmwareIdentity: FirmwareIdentity? {
+        state.withLock { state in
+            guard state.chip == .runningApp, let boot = state.boots.last, !boot.missingFlashCode else { return nil }
+            return boot.firmware
+        }
+    }
     /// Recent events, oldest first.
     public var events: [TwinEvent] { state.withLock { $0.events } }
     /// The rate the ROM locked to at the last SYNC, nil before one (or after a reset).
@@ -338,7 +347,8 @@ struct TwinState: Sendable {
         bootSerial += 1
         boots.append(bootRecord)
         if boots.count > ESP8266Twin.bootHistoryLimit { boots.removeFirst(boots.count - ESP8266Twin.bootHistoryLimit) }
-        pendingLogs.append(PendingLog(bootNumber: bootSerial, bytes: Array(bootRecord.log.utf8), notBefore: notBefore, generation: generation))
+        // The ROM's log, then what the application prints, at the same rate.
+        pendingLogs.append(PendingLog(bootNumber: bootSerial, bytes: Array(bootRecord.uartText.utf8), notBefore: notBefore, generation: generation))
         record(.booted(mode: mode, outcome: bootRecord.outcome))
     }
 

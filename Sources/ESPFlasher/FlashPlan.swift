@@ -25,8 +25,9 @@ public struct ProtectedRegion: Equatable, Sendable {
         self.range = range
     }
 
-    /// MeterLogger's saved configuration (wifi, MQTT host, impulse counter), facts/meterlogger.md.
-    public static let meterLoggerConfiguration = ProtectedRegion(name: "MeterLogger saved configuration", range: 0x76000..<0x79000)
+    /// MeterLogger's saved configuration (wifi, MQTT host, impulse counter).
+    public static let meterLoggerConfiguration = ProtectedRegion(
+        name: "MeterLogger saved configuration", range: FlashLayout.meterLoggerConfiguration)
 }
 
 /// Why a plan was refused. Nothing has been sent when one of these is thrown.

@@ -22,14 +22,18 @@ public struct FirmwareBuilder: Sendable {
     /// The longest a single make may run.
     public var makeTimeout: Duration = .seconds(600)
 
-    /// Where the five files go on a MeterLogger's 1 MB flash (facts/meterlogger.md).
-    static let outputs: [(name: String, offset: Int, madeBy: Output)] = [
-        ("0x00000.bin", 0x00000, .make("firmware/0x00000.bin")),
-        ("0x10000.bin", 0x10000, .make("firmware/0x10000.bin")),
-        ("webpages.espfs", 0x60000, .make("webpages.espfs")),
-        ("esp_init_data_default_112th_byte_0x03.bin", 0xFC000, .initData),
-        ("blank.bin", 0xFE000, .blank(4096)),
-    ]
+    /// The five files of a MeterLogger flash and where each comes from: make writes the
+    /// first three, the RF init data comes from the source tree, the blank sector is made.
+    static let outputs: [(name: String, offset: Int, madeBy: Output)] = FlashLayout.meterLogger.flashedRegions.compactMap { region in
+        guard let name = region.fileName else { return nil }
+        switch region.content {
+        case .appImage, .irom: return (name, region.offset, .make("firmware/\(name)"))
+        case .webPages: return (name, region.offset, .make(name))
+        case .rfInitData: return (name, region.offset, .initData)
+        case .blank: return (name, region.offset, .blank(region.range.count))
+        case .configuration, .stackTraceDump: return nil
+        }
+    }
 
     enum Output {
         case make(String)

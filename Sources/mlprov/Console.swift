@@ -92,12 +92,8 @@ extension Console {
     func reporting(json: Bool, _ body: () throws -> Void) throws {
         do {
             try body()
-        } catch let error as FlasherError {
-            throw fail(error.description, help: error.help, json: json)
-        } catch let error as LinkError {
-            throw fail(error.description, help: error.help, json: json)
-        } catch let error as LinkErrorReport {
-            throw fail(error.message, help: error.help, json: json)
+        } catch let error as ReportableError {
+            throw fail(error.description, help: error.helpText, json: json)
         }
     }
 }
@@ -108,8 +104,3 @@ struct FailureReport: Encodable {
     var help: String?
 }
 
-/// A non-flasher failure to render: a file that cannot be read, a twin that cannot start.
-struct LinkErrorReport: Error {
-    var message: String
-    var help: String?
-}

@@ -13,6 +13,7 @@ struct MLProv: ParsableCommand {
         subcommands: [
             ChipInfoCommand.self, ReadMACCommand.self, WriteFlashCommand.self, EraseRegionCommand.self,
             SimCommand.self, DemoCommand.self, SampleSetCommand.self,
+            ELF2ImageCommand.self, ImageInfoCommand.self, MergeBinCommand.self,
         ]
     )
 }

@@ -62,7 +62,7 @@ struct DemoCommand: ParsableCommand {
             let intact = plan.operations.allSatisfy { Array(flash[$0.part.range]) == $0.part.bytes }
             let configurationSurvived = flash[0x76000..<0x79000] == pattern[0x76000..<0x79000]
             guard intact, configurationSurvived else {
-                throw LinkErrorReport(message: "the twin's flash does not hold what was written", help: "this is a bug in mlprov; please report it")
+                throw CommandFailure(message: "the twin's flash does not hold what was written", help: "this is a bug in mlprov; please report it")
             }
             console.result("""
                 Verified on the twin: all \(plan.operations.count) parts byte for byte, the saved configuration \

@@ -71,7 +71,7 @@ func readParts(_ pairs: [String]) throws -> [FlashPart] {
         let offset = try parseNumber(pairs[index], what: "offset")
         let path = pairs[index + 1]
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw LinkErrorReport(message: "cannot read \(path)", help: "check the file name and permissions")
+            throw CommandFailure(message: "cannot read \(path)", help: "check the file name and permissions")
         }
         parts.append(FlashPart(name: URL(fileURLWithPath: path).lastPathComponent, offset: offset, bytes: [UInt8](data)))
     }
