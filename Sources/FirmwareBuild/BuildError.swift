@@ -1,6 +1,10 @@
 /// Why a firmware build failed. Messages never contain a secret (KEY, SERIAL).
 public enum BuildError: Error, Equatable, Sendable, CustomStringConvertible {
     case sourceMissing(path: String)
+    /// The device says `key: generate`, and no key was handed out for it.
+    case keyNotGiven(serial: String)
+    /// The profile names a prebuilt release or manifest: there is nothing to build.
+    case notASourceTree(path: String)
     case sourceUnreadable(path: String)
     case workspace(path: String, reason: String)
     /// make could not be started (not installed?).
@@ -13,6 +17,8 @@ public enum BuildError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .sourceMissing(let path): "the firmware source folder \(path) does not exist"
+        case .keyNotGiven(let serial): "device \(serial) has `key: generate` and no key was handed out for it"
+        case .notASourceTree(let path): "the profile's firmware is prebuilt (\(path)): there is nothing to build"
         case .sourceUnreadable(let path): "cannot read \(path)"
         case .workspace(let path, let reason): "cannot prepare the build folder \(path): \(reason)"
         case .makeNotRunnable(let reason): "cannot run make: \(reason)"
@@ -25,6 +31,7 @@ public enum BuildError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var help: String? {
         switch self {
+        case .keyNotGiven: "this mlprov has no key store yet: write the device's 32-hex-digit key into the profile"
         case .sourceMissing: "check `firmware: source:` in the profile (relative paths start at the profile's folder)"
         case .makeNotRunnable: "install make and the ESP8266 cross compiler (scripts/setup does)"
         case .makeFailed: "fix the firmware source or the variables; the whole log is kept at the path shown"

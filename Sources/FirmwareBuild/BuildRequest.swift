@@ -1,14 +1,8 @@
 import Foundation
+import MeterLogger
 
 /// One make variable, e.g. EN61107=1.
-public struct MakeVariable: Hashable, Sendable, Codable {
-    public var name: String
-    public var value: String
-    public init(_ name: String, _ value: String) {
-        self.name = name
-        self.value = value
-    }
-}
+public typealias MakeVariable = MakeVariables.Entry
 
 /// What to build: a source tree, the variant's variables, and the device's secrets.
 /// Public variables go on make's command line (and into the log); secrets go through the
@@ -31,6 +25,27 @@ public struct BuildRequest: Sendable {
         self.secrets = secrets
         self.initDataPath = initDataPath
         self.label = label
+    }
+}
+
+extension BuildRequest {
+    /// The build of `device` from `profile`'s source tree, with the key the profile gives it.
+    public init(profile: InstallationProfile, device: Device) throws(BuildError) {
+        guard let key = device.key.givenKey else { throw .keyNotGiven(serial: device.serial.text) }
+        try self.init(profile: profile, device: device, key: key)
+    }
+
+    /// The build of `device` from `profile`'s source tree, with `key` (the device's own, or
+    /// one the key store handed out for it).
+    public init(profile: InstallationProfile, device: Device, key: DeviceKey) throws(BuildError) {
+        guard case .sourceTree(let folder, let initData) = profile.firmware else {
+            throw .notASourceTree(path: profile.firmware.url.path)
+        }
+        let variant = profile.variant(for: device)
+        self.init(
+            source: SourceTree(directory: folder), variables: Array(variant.makeVariables),
+            secrets: Array(device.secrets(key: key).revealedMakeVariables()),
+            initDataPath: initData, label: variant.id)
     }
 }
 

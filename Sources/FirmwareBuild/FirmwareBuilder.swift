@@ -44,6 +44,14 @@ public struct FirmwareBuilder: Sendable {
     /// Bumped when the way artefacts are made changes, so old cache entries are not reused.
     static let cacheFormat = "mlprov-firmware-cache-1"
 
+    /// `$XDG_CACHE_HOME/mlprov/firmware`, or `~/.cache/mlprov/firmware`.
+    public static var defaultCacheRoot: URL {
+        let environment = ProcessInfo.processInfo.environment
+        let base = environment["XDG_CACHE_HOME"].map { URL(fileURLWithPath: $0) }
+            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache")
+        return base.appendingPathComponent("mlprov/firmware")
+    }
+
     public init(cacheRoot: URL, esptool: String) {
         self.cacheRoot = cacheRoot
         self.esptool = esptool

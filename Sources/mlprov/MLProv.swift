@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct MLProv: ParsableCommand {
+struct MLProv: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mlprov",
         abstract: "Provision and flash MeterLogger (ESP8266) boards.",
@@ -12,6 +12,7 @@ struct MLProv: ParsableCommand {
             """,
         subcommands: [
             ChipInfoCommand.self, ReadMACCommand.self, WriteFlashCommand.self, EraseRegionCommand.self,
+            BuildCommand.self, FlashCommand.self,
             SimCommand.self, DemoCommand.self, SampleSetCommand.self,
             ELF2ImageCommand.self, ImageInfoCommand.self, MergeBinCommand.self,
         ]

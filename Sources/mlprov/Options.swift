@@ -1,6 +1,7 @@
 import ArgumentParser
 import ESPFlasher
 import ESPImage
+import MeterLogger
 
 /// How to reach the board: port, rate, reset before and after.
 struct ConnectionOptions: ParsableArguments {
@@ -8,10 +9,13 @@ struct ConnectionOptions: ParsableArguments {
     var port: String
 
     @Option(name: [.short, .long], help: """
-        Line rate. The ESP8266 ROM measures the rate from the first SYNC, so rates up to \
-        921600 work directly when the adapter and wiring allow.
+        Line rate (default 115200, or the profile's). The ESP8266 ROM measures the rate from \
+        the first SYNC, so rates up to 921600 work directly when the adapter and wiring allow.
         """)
-    var baud: Int = 115_200
+    var baud: Int?
+
+    /// The rate when none is given and no profile names one.
+    static let defaultBaud = 115_200
 
     @Option(help: "How to enter the ROM loader: classic, unix-tight, or no-reset (board already in the loader).")
     var before: ResetStrategy = .classic
@@ -25,6 +29,16 @@ struct ConnectionOptions: ParsableArguments {
 
 extension ResetStrategy: ExpressibleByArgument {}
 extension AfterAction: ExpressibleByArgument {}
+
+/// The installation profile a command works from.
+struct ProfileOptions: ParsableArguments {
+    @Option(help: "Installation profile (YAML), e.g. profiles/demo-twin.yaml.")
+    var profile: String
+
+    func load() throws(ProfileError) -> InstallationProfile {
+        try InstallationProfile.load(path: profile)
+    }
+}
 
 /// The image header settings written into the image at offset 0 (esptool's flags).
 struct FlashSettingsOptions: ParsableArguments {

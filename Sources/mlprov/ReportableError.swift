@@ -1,6 +1,7 @@
 import ESPFlasher
 import ESPImage
 import FirmwareBuild
+import MeterLogger
 import SerialLink
 
 /// A library error the command line renders as "error: <description>" and "help: <help>".
@@ -29,3 +30,4 @@ extension ManifestError: ReportableError { var helpText: String? { help } }
 extension ImageError: ReportableError {
     var helpText: String? { "is this an ESP8266 boot image (0x00000.bin)? Its first byte must be 0xe9" }
 }
+extension ProfileError: ReportableError { var helpText: String? { help } }

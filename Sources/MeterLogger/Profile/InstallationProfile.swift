@@ -56,8 +56,9 @@ public struct InstallationProfile: Hashable, Sendable {
 /// Where the firmware comes from; paths are absolute (relative ones in the YAML resolve
 /// against the profile file's folder).
 public enum FirmwareSource: Hashable, Sendable {
-    /// `source:` a make-based MeterLogger source tree, built per variant.
-    case sourceTree(URL)
+    /// `source:` a make-based MeterLogger source tree, built per variant, and the RF init
+    /// data file written at 0xFC000, relative to the tree (`init_data:`).
+    case sourceTree(URL, initData: String = FirmwareSource.defaultInitData)
     /// `release:` a prebuilt release folder with the five files (0x00000.bin, 0x10000.bin,
     /// webpages.espfs, esp_init_data_default_112th_byte_0x03.bin, blank.bin).
     case release(URL)
@@ -66,9 +67,12 @@ public enum FirmwareSource: Hashable, Sendable {
 
     public var url: URL {
         switch self {
-        case .sourceTree(let url), .release(let url), .manifest(let url): url
+        case .sourceTree(let url, _), .release(let url), .manifest(let url): url
         }
     }
+
+    /// Where MeterLogger's tree keeps the SDK's RF init data.
+    public static let defaultInitData = "bin/esp_init_data_default_112th_byte_0x03.bin"
 }
 
 /// How boards of this installation are flashed.

@@ -144,11 +144,12 @@ struct ProfileParser {
             return nil
         }
         guard let fields = reader.mapping(node, "firmware", allowed: ProfileSchema.firmwareKeys, what: choices) else { return nil }
-        guard let chosen = fields.ordered.first else {
+        let sources = fields.ordered.filter { $0.name != "init_data" }
+        guard let chosen = sources.first else {
             reader.report(.missing, at: node, "firmware", "no firmware source given", allowed: choices)
             return nil
         }
-        for other in fields.ordered.dropFirst() {
+        for other in sources.dropFirst() {
             reader.report(.conflict, at: other.entry.key, "firmware.\(other.name)",
                           "\(chosen.name) is already given at \(reader.location(of: chosen.entry.key))", allowed: choices)
         }
@@ -157,8 +158,17 @@ struct ProfileParser {
             return nil
         }
         let url = resolve(text)
+        var initData = FirmwareSource.defaultInitData
+        if let initNode = fields["init_data"] {
+            if chosen.name != "source" {
+                reader.report(.conflict, at: fields.keyNode("init_data") ?? initNode, "firmware.init_data",
+                              "only a source tree is built; a \(chosen.name) brings its own init data", allowed: "init_data with source:")
+            } else if let given = nonEmptyText(initNode, "firmware.init_data", allowed: "a path relative to the source folder") {
+                initData = given
+            }
+        }
         switch chosen.name {
-        case "source": return .sourceTree(url)
+        case "source": return .sourceTree(url, initData: initData)
         case "release": return .release(url)
         default: return .manifest(url)
         }

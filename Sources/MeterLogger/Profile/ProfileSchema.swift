@@ -5,7 +5,7 @@ import ESPImage
 enum ProfileSchema {
     static let topLevelKeys = ["installation", "firmware", "flash", "defaults", "network", "devices"]
     static let installationKeys = ["name"]
-    static let firmwareKeys = ["source", "release", "manifest"]
+    static let firmwareKeys = ["source", "release", "manifest", "init_data"]
     static let flashKeys = ["mode", "size", "freq", "baud"]
     static let variantKeys = [
         "meter", "thermo", "thermo_on_ac_2", "ap", "led_on_ac", "ac_test", "auto_close", "cron", "flow_meter",

@@ -38,30 +38,36 @@ struct WriteFlashCommand: ParsableCommand {
     func run() throws {
         let console = Console()
         try console.reporting(json: output.json) {
-            let parts = try readParts(offsetsAndFiles)
             let plan = try FlashPlan(
-                parts: parts, flashSize: try flash.sizeForBounds(), parameters: try flash.parameters(),
-                allowProtected: allowProtected)
-            for operation in plan.operations {
-                if let extra = operation.collateralErase {
-                    console.info("note: the ROM's erase bug also erases \(hex(extra.lowerBound))–\(hex(extra.upperBound - 1)) after \(operation.part.name)")
-                }
-            }
-            let started = ContinuousClock.now
-            let (session, chip) = try openSession(connection, console: console)
-            try session.write(plan) { console.render($0) }
-            let action = try session.finish(connection.after)
-            console.render(.finished(action))
-            let seconds = (ContinuousClock.now - started).seconds
+                parts: try readParts(offsetsAndFiles), flashSize: try flash.sizeForBounds(),
+                parameters: try flash.parameters(), allowProtected: allowProtected)
+            let report = try flashPlan(plan, connection: connection, console: console)
             if output.json {
-                console.json(WriteReport(
-                    mac: chip.mac.description, seconds: seconds, after: action.rawValue,
-                    parts: plan.operations.map { .init(file: $0.part.name, offset: hex($0.part.offset), bytes: $0.part.bytes.count) }))
+                console.json(report)
             } else {
-                console.result("Wrote \(plan.totalBytes) bytes in \(plan.operations.count) part(s) in \(String(format: "%.2f", seconds)) s")
+                console.result("Wrote \(plan.totalBytes) bytes in \(plan.operations.count) part(s) in \(String(format: "%.2f", report.seconds)) s")
             }
         }
     }
+}
+
+/// Connects, writes a checked plan, leaves the board as asked: the shared core of
+/// write-flash and flash. Notes the ROM's unavoidable extra erases before connecting.
+func flashPlan(_ plan: FlashPlan, connection: ConnectionOptions, baud: Int? = nil, console: Console) throws(FlasherError) -> WriteReport {
+    for operation in plan.operations {
+        if let extra = operation.collateralErase {
+            console.info("note: the ROM's erase bug also erases \(hex(extra.lowerBound))–\(hex(extra.upperBound - 1)) after \(operation.part.name)")
+        }
+    }
+    let started = ContinuousClock.now
+    let (session, chip) = try openSession(connection, baud: baud, console: console)
+    try session.write(plan) { console.render($0) }
+    let action = try session.finish(connection.after)
+    console.render(.finished(action))
+    return WriteReport(
+        mac: chip.mac.description, chipID: hex(chip.chipID), seconds: (ContinuousClock.now - started).seconds,
+        after: action.rawValue,
+        parts: plan.operations.map { .init(file: $0.part.name, offset: hex($0.part.offset), bytes: $0.part.bytes.count) })
 }
 
 /// Reads OFFSET FILE pairs into flash parts named by their file names.
@@ -86,7 +92,10 @@ struct WriteReport: Encodable {
     }
     var ok = true
     var mac: String
+    var chipID: String
     var seconds: Double
     var after: String
     var parts: [Part]
+
+    enum CodingKeys: String, CodingKey { case ok, mac, chipID = "chip_id", seconds, after, parts }
 }

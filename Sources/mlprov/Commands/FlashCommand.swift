@@ -1,0 +1,63 @@
+import ArgumentParser
+import ESPFlasher
+import ESPImage
+import FirmwareBuild
+import Foundation
+import MeterLogger
+
+struct FlashCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flash",
+        abstract: "Build a device's firmware if needed and flash it.",
+        discussion: """
+            Builds (or takes from the cache) the variant of the device with this serial, then \
+            writes its five parts with the profile's flash settings and baud rate; the saved \
+            configuration at 0x76000-0x78FFF is never touched.
+
+            Example: mlprov flash --profile profiles/demo-twin.yaml --serial 9999999 --port /dev/ttyUSB0
+            """)
+
+    @OptionGroup var profileOptions: ProfileOptions
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: OutputOptions
+
+    @Option(help: "The device to flash, by serial.")
+    var serial: String
+
+    @Option(help: "Cache folder (default: ~/.cache/mlprov/firmware).")
+    var cache: String?
+
+    func run() async throws {
+        let console = Console()
+        let profile: InstallationProfile
+        let request: BuildRequest
+        do {
+            profile = try profileOptions.load()
+            request = try BuildRequest(profile: profile, device: try selectDevices(profile, serial: serial, all: false)[0])
+        } catch let error as ReportableError {
+            throw console.fail(error.description, help: error.helpText, json: output.json)
+        }
+        let outcome: BuildOutcome
+        do {
+            outcome = try await firmwareBuilder(cache: cache).build(request)
+        } catch {
+            throw console.fail(error.description, help: error.help, json: output.json)
+        }
+        console.info("Firmware \(outcome.artefacts.label): \(outcome.cacheHit ? "from the cache" : "built in \(String(format: "%.1f", outcome.seconds)) s")")
+        try console.reporting(json: output.json) {
+            let parts = try outcome.artefacts.parts.map { part in
+                guard let data = FileManager.default.contents(atPath: part.path) else {
+                    throw CommandFailure(message: "cannot read \(part.path)", help: "remove the cache folder and build again")
+                }
+                return FlashPart(name: part.name, offset: part.offset, bytes: [UInt8](data))
+            }
+            let plan = try FlashPlan(parts: parts, flashSize: profile.flash.size, parameters: profile.flash.parameters)
+            let report = try flashPlan(plan, connection: connection, baud: profile.flash.baud, console: console)
+            if output.json {
+                console.json(report)
+            } else {
+                console.result("Flashed \(serial) (\(outcome.artefacts.label)) in \(String(format: "%.2f", report.seconds)) s")
+            }
+        }
+    }
+}
