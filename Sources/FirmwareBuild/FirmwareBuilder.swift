@@ -85,25 +85,25 @@ public struct FirmwareBuilder: Sendable {
 
     /// Builds several requests, at most `jobs` at a time; results in request order.
     public func build(_ requests: [BuildRequest], jobs: Int) async -> [Result<BuildOutcome, BuildError>] {
-        var results = [Result<BuildOutcome, BuildError>?](repeating: nil, count: requests.count)
         await withTaskGroup(of: (Int, Result<BuildOutcome, BuildError>).self) { group in
-            var next = 0
-            func startNext() {
-                guard next < requests.count else { return }
-                let index = next
-                let request = requests[index]
-                group.addTask {
-                    do throws(BuildError) { return (index, .success(try await build(request))) } catch { return (index, .failure(error)) }
-                }
-                next += 1
+            var pending = requests.enumerated().makeIterator()
+            var results = [Result<BuildOutcome, BuildError>?](repeating: nil, count: requests.count)
+            for _ in 0..<max(1, jobs) {
+                guard let (index, request) = pending.next() else { break }
+                group.addTask { (index, await outcome(of: request)) }
             }
-            for _ in 0..<max(1, jobs) { startNext() }
-            for await (index, result) in group {
+            while let (index, result) = await group.next() {
                 results[index] = result
-                startNext()
+                if let (nextIndex, request) = pending.next() {
+                    group.addTask { (nextIndex, await outcome(of: request)) }
+                }
             }
+            return results.map { $0 ?? .failure(.workspace(path: cacheRoot.path, reason: "build was not run")) }
         }
-        return results.map { $0 ?? .failure(.workspace(path: cacheRoot.path, reason: "build was not run")) }
+    }
+
+    private func outcome(of request: BuildRequest) async -> Result<BuildOutcome, BuildError> {
+        do throws(BuildError) { return .success(try await build(request)) } catch { return .failure(error) }
     }
 
     // MARK: Steps

@@ -4,6 +4,7 @@ import ESPImage
 import Foundation
 import SerialLink
 import Testing
+import TestSupport
 
 /// The real `LoaderSession` against the ESP8266 twin, end to end: resetting a running board
 /// through DTR/RTS, identifying it, writing the MeterLogger set and rebooting into it.
@@ -47,19 +48,19 @@ struct LoaderSessionTwinTests {
         // Every part at its offset, the header patched, everything else as it was.
         let flash = twin.flash.contents
         for part in parts.dropFirst() {
-            #expect(Array(flash[part.range]) == part.bytes, "\(part.name) at \(hex(part.offset))")
+            #expect(byteDifference(flash[part.range], part.bytes, base: part.offset) == nil, "\(part.name) at \(hex(part.offset))")
         }
         let image = parts[0]
         #expect(flash[2] == 0x03 && flash[3] == 0x20)
         #expect(Array(flash[0..<2]) == Array(image.bytes[0..<2]))
-        #expect(Array(flash[4..<image.bytes.count]) == Array(image.bytes[4...]))
+        #expect(byteDifference(flash[4..<image.bytes.count], image.bytes[4...], base: 4) == nil)
         // The ROM's over-erase lands only where the plan said it would (facts: N + min(head, N)).
         #expect(plan.operations.map(\.collateralErase) == [nil, nil, nil, 0xFD000..<0xFE000, 0xFF000..<0x100000])
         let expected = Support.expectedFlash(parts: parts, plan: plan, over: Support.pattern)
-        #expect(Support.difference(flash, expected) == nil)
+        #expect(byteDifference(flash, expected) == nil)
         // Spot checks the model above relies on: the sector after each erase keeps the prefill.
         for range in [0x0A000..<0x0B000, 0x55000..<0x56000, 0x62000..<0x63000, 0x70000..<0xFC000] {
-            #expect(Array(flash[range]) == Array(Support.pattern[range]), "\(hex(range.lowerBound)) was touched")
+            #expect(byteDifference(flash[range], Support.pattern[range], base: range.lowerBound) == nil, "\(hex(range.lowerBound)) was touched")
         }
 
         let taken = try session.finish(.hardReset)
@@ -96,7 +97,7 @@ struct LoaderSessionTwinTests {
         #expect(twin.counters.count(.flashBegin) == 2)
         #expect(twin.counters.count(.flashData) == 11 + 16)
         let expected = Support.expectedFlash(parts: [part], plan: plan, over: Support.pattern)
-        #expect(Support.difference(twin.flash.contents, expected) == nil)
+        #expect(byteDifference(twin.flash.contents, expected) == nil)
     }
 
     @Test("without a reset, FLASH_END(run) leaves the loader for the image already in flash")
@@ -148,7 +149,7 @@ struct LoaderSessionPseudoTerminalTests {
         try session.write(plan) { events.append($0) }
         Support.checkProgress(events, plan: plan)
         let expected = Support.expectedFlash(parts: Support.meterLoggerParts(), plan: plan, over: Support.pattern)
-        #expect(Support.difference(twin.flash.contents, expected) == nil)
+        #expect(byteDifference(twin.flash.contents, expected) == nil)
 
         #expect(try session.finish(.hardReset) == .run)
         #expect(Support.waitUntil { twin.chipState == .runningApp }, "chip state: \(twin.chipState)")
@@ -191,7 +192,7 @@ struct LoaderSessionPseudoTerminalTests {
         let plan = try Support.meterLoggerPlan()
         try session.write(plan)
         let expected = Support.expectedFlash(parts: Support.meterLoggerParts(), plan: plan, over: Support.pattern)
-        #expect(Support.difference(twin.flash.contents, expected) == nil)
+        #expect(byteDifference(twin.flash.contents, expected) == nil)
     }
 
     @Test("at 1500000 baud, above what the chip's UART follows, connecting fails with syncFailed")

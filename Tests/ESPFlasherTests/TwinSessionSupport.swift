@@ -60,21 +60,6 @@ enum TwinSessionSupport {
         return expected
     }
 
-    /// nil when equal, else where and how two flash images differ, for a readable failure.
-    static func difference(_ actual: [UInt8], _ expected: [UInt8]) -> String? {
-        guard actual.count == expected.count else { return "sizes differ: \(actual.count) vs \(expected.count)" }
-        var first: Int?
-        var last = 0
-        var count = 0
-        for index in actual.indices where actual[index] != expected[index] {
-            if first == nil { first = index }
-            last = index
-            count += 1
-        }
-        guard let first else { return nil }
-        return "\(count) bytes differ in \(hex(first))...\(hex(last)); first: \(hex(actual[first], digits: 2)) where \(hex(expected[first], digits: 2)) was expected"
-    }
-
     /// Polls `condition` until it holds or `timeout` passes (generous: never a speed check).
     @discardableResult
     static func waitUntil(timeout: Duration = .seconds(10), _ condition: () -> Bool) -> Bool {

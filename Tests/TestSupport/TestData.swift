@@ -20,3 +20,23 @@ extension SplitMix64 {
         (0..<count).map { _ in UInt8.random(in: 0...0xFE, using: &self) }
     }
 }
+
+/// Where two byte sequences differ, in a few words (nil when equal). Tests compare flash
+/// images through this instead of `#expect(a == b)`: on a failure Swift Testing would
+/// compute a full diff of the two collections, which takes hours for a megabyte.
+/// Offsets are from the start of the sequences, plus `base` (the flash address of `actual`).
+public func byteDifference(_ actual: some Collection<UInt8>, _ expected: some Collection<UInt8>, base: Int = 0) -> String? {
+    let actual = Array(actual)
+    let expected = Array(expected)
+    guard actual.count == expected.count else { return "sizes differ: \(actual.count) vs \(expected.count)" }
+    var first: Int?
+    var last = 0
+    var count = 0
+    for index in actual.indices where actual[index] != expected[index] {
+        if first == nil { first = index }
+        last = index
+        count += 1
+    }
+    guard let first else { return nil }
+    return "\(count) bytes differ in \(hex(base + first))...\(hex(base + last)); first: \(hex(actual[first], digits: 2)) where \(hex(expected[first], digits: 2)) was expected"
+}

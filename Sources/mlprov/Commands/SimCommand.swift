@@ -4,7 +4,7 @@ import ESPFlasher
 import ESPImage
 import Foundation
 
-struct SimCommand: ParsableCommand {
+struct SimCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sim",
         abstract: "Run the device twin: an ESP8266 ROM loader on a pseudo-terminal.",
@@ -59,7 +59,7 @@ struct SimCommand: ParsableCommand {
         guard FlashSize(name: flashSize) != nil else { throw ValidationError("--flash-size '\(flashSize)' is not a flash size") }
     }
 
-    func run() throws {
+    func run() async throws {
         let console = Console()
         var configuration = TwinConfiguration()
         configuration.mac = MACAddress(mac) ?? TwinConfiguration.defaultMAC
@@ -71,14 +71,7 @@ struct SimCommand: ParsableCommand {
         if let latencyMs { configuration.timing.adapterLatency = .microseconds(Int(latencyMs * 1000)) }
         configuration.faults.lineFaults = try faults.map(Self.parseFault)
 
-        // SIGINT/SIGTERM are blocked before any thread starts, so the twin's threads inherit
-        // the mask and this thread alone receives them, through sigwait.
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        sigaddset(&signals, SIGINT)
-        sigaddset(&signals, SIGTERM)
-        pthread_sigmask(SIG_BLOCK, &signals, nil)
-
+        let stop = StopSignals()
         let twin = ESP8266Twin(configuration: configuration)
         if let flash, FileManager.default.fileExists(atPath: flash) {
             do { try twin.loadFlash(fromFile: flash) } catch {
@@ -92,8 +85,7 @@ struct SimCommand: ParsableCommand {
         console.result("pty: \(front.slavePath)")
         console.info("twin: ESP8266EX, MAC \(configuration.mac), \(configuration.flashSize.name) flash, timing \(timing.rawValue), \(bootMode) mode; SIGINT or SIGTERM to stop")
 
-        var received: Int32 = 0
-        sigwait(&signals, &received)
+        await stop.wait()
         front.stop()
         twin.stop()
         if let flash {
@@ -149,5 +141,29 @@ struct SimReport: Encodable {
         case bytesReceived = "bytes_received", bytesSent = "bytes_sent", receiveLineS = "receive_line_s"
         case sendLineS = "send_line_s", flashBusyS = "flash_busy_s", busyS = "busy_s"
         case sectorsErased = "sectors_erased", bytesProgrammed = "bytes_programmed", failedCommands = "failed_commands"
+    }
+}
+
+/// Waits for SIGINT or SIGTERM. The signals' default action (ending the process) is
+/// replaced before the twin starts, so the flash is always written back.
+final class StopSignals {
+    private let sources: [any DispatchSourceSignal]
+    private let stream: AsyncStream<Int32>
+
+    init() {
+        let (stream, continuation) = AsyncStream<Int32>.makeStream()
+        self.stream = stream
+        sources = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { continuation.yield(number) }
+            source.resume()
+            return source
+        }
+    }
+
+    /// Returns when the first of the two signals arrives.
+    func wait() async {
+        for await _ in stream { return }
     }
 }
