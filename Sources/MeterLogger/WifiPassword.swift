@@ -16,6 +16,11 @@ public enum PasswordSource: Hashable, Sendable {
             guard let value = environment[name] else { throw .environmentVariableUnset(name) }
             text = value
         case .file(let url):
+            // Like ssh with its keys: a secret others can read is refused, not used.
+            if let mode = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.posixPermissions] as? Int,
+               mode & 0o077 != 0 {
+                throw .fileNotPrivate(url.path, mode: mode)
+            }
             let contents: String
             switch FileText.read(url) {
             case .success(let text): contents = text
@@ -70,6 +75,8 @@ public struct WifiPassword: Hashable, Sendable, CustomStringConvertible, CustomD
 public enum WifiPasswordError: Error, Equatable, Sendable, CustomStringConvertible {
     case environmentVariableUnset(String)
     case fileUnreadable(String, reason: String)
+    /// The file is readable or writable by others than its owner.
+    case fileNotPrivate(String, mode: Int)
     case invalid(source: PasswordSource, problem: String)
 
     public var description: String {
@@ -78,6 +85,8 @@ public enum WifiPasswordError: Error, Equatable, Sendable, CustomStringConvertib
             "the wifi password's environment variable \(name) is not set (export \(name)=… before running, or use password_file)"
         case .fileUnreadable(let path, let reason):
             "cannot read the wifi password file \(path): \(reason)"
+        case .fileNotPrivate(let path, let mode):
+            "the wifi password file \(path) is open to others (mode \(String(mode, radix: 8))): run chmod 600 \(path)"
         case .invalid(let source, let problem):
             "the wifi password from \(source.summary) is not usable: \(problem)"
         }

@@ -81,6 +81,7 @@ struct SecretTests {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("mlprov-wifi-\(UUID().uuidString).txt")
         try Data("battery staple\n".utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
         #expect(try PasswordSource.file(file).read().text == "battery staple")
         try Data("battery staple\r\n".utf8).write(to: file)
         #expect(try PasswordSource.file(file).read().text == "battery staple")
@@ -109,5 +110,19 @@ struct SecretTests {
         #expect(throws: WifiPasswordError.self) {
             try PasswordSource.environment("W").read(environment: ["W": "tab\there1"])
         }
+    }
+
+    @Test("a password file that others can read is refused, naming the file and the fix")
+    func passwordFileMustBePrivate() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("mlprov-wifi-\(UUID().uuidString).txt")
+        try Data("battery staple\n".utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: file.path)
+        #expect(throws: WifiPasswordError.fileNotPrivate(file.path, mode: 0o644)) {
+            try PasswordSource.file(file).read()
+        }
+        #expect(WifiPasswordError.fileNotPrivate(file.path, mode: 0o644).description.contains("chmod 600 \(file.path)"))
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
+        #expect(try PasswordSource.file(file).read().text == "battery staple")
     }
 }
