@@ -13,10 +13,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", exact: "1.0.2"),
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
     ],
     targets: [
         // OpenSSL's libcrypto (SHA-256 for cache keys; AES/HMAC for MeterLogger's messages).
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // libmosquitto, the MQTT client library the boards' broker side is tested with.
+        .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
         // termios2 shim: any baud rate (74880, 1500000) and reading the rate back.
         .target(name: "CTermios"),
         // Byte links: termios serial port, pseudo-terminal pair, in-memory pair.
@@ -28,7 +31,14 @@ let package = Package(
         // The device's domain: profiles → variants → make variables, sw_version import.
         .target(
             name: "MeterLogger",
-            dependencies: ["ESPImage", .product(name: "Yams", package: "Yams")]
+            dependencies: ["ESPImage", "COpenSSL", .product(name: "Yams", package: "Yams")]
+        ),
+        // An MQTT client over libmosquitto: connect with user/password, publish, subscribe.
+        .target(name: "MQTT", dependencies: ["CMosquitto"]),
+        // Workflows: the key ledger (SQLite), commissioning over MQTT.
+        .target(
+            name: "Provisioning",
+            dependencies: ["MeterLogger", "MQTT", "COpenSSL", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         // Runs the firmware's make per variant in isolated work dirs; caches artefacts.
         .target(
@@ -36,12 +46,12 @@ let package = Package(
             dependencies: ["MeterLogger", "ESPImage", "COpenSSL", .product(name: "Subprocess", package: "swift-subprocess")]
         ),
         // The device twin: an ESP8266 ROM emulator with flash, timing and fault models.
-        .target(name: "DeviceSim", dependencies: ["SerialLink", "ESPFlasher", "ESPImage", "MeterLogger"]),
+        .target(name: "DeviceSim", dependencies: ["SerialLink", "ESPFlasher", "ESPImage", "MeterLogger", "MQTT"]),
         // The command line: parses, calls the libraries, renders.
         .executableTarget(
             name: "mlprov",
             dependencies: [
-                "SerialLink", "ESPImage", "ESPFlasher", "DeviceSim", "MeterLogger", "FirmwareBuild",
+                "SerialLink", "ESPImage", "ESPFlasher", "DeviceSim", "MeterLogger", "FirmwareBuild", "MQTT", "Provisioning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -54,11 +64,13 @@ let package = Package(
         .testTarget(name: "ESPImageTests", dependencies: ["ESPImage", "TestSupport"]),
         .testTarget(name: "ESPFlasherTests", dependencies: ["ESPFlasher", "ESPImage", "DeviceSim", "SerialLink", "TestSupport"]),
         .testTarget(name: "MeterLoggerTests", dependencies: ["MeterLogger", "ESPImage", "TestSupport"]),
+        .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport"]),
+        .testTarget(name: "ProvisioningTests", dependencies: ["Provisioning", "MeterLogger", "MQTT", "DeviceSim", "TestSupport"]),
         .testTarget(name: "FirmwareBuildTests", dependencies: ["FirmwareBuild", "MeterLogger", "ESPImage", "DeviceSim", "TestSupport"]),
         .testTarget(name: "DeviceSimTests", dependencies: ["DeviceSim", "ESPFlasher", "ESPImage", "SerialLink", "MeterLogger", "TestSupport"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["TestSupport", "DeviceSim", "ESPFlasher", "ESPImage", "SerialLink", "MeterLogger"]
+            dependencies: ["TestSupport", "DeviceSim", "ESPFlasher", "ESPImage", "SerialLink", "MeterLogger", "MQTT", "Provisioning"]
         ),
     ],
     swiftLanguageModes: [.v6]
