@@ -1,0 +1,262 @@
+import COpenSSL
+
+/// The two keys a board's MQTT messages are protected with, both derived from its KEY
+/// (facts/meterlogger.md, "Names and keys derived from SERIAL and KEY"): SHA-256 over the
+/// 16 raw key bytes (not the hex text); the first 16 bytes of the digest are the AES-128
+/// key, the last 16 bytes the HMAC-SHA256 key.
+///
+/// Like `DeviceKey`, every way of printing it shows `<redacted>`; the keys come out only
+/// through `aesKey` and `hmacKey`, asked for by name.
+public struct MessageKeys: Hashable, Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// Bytes in each of the two keys.
+    public static let keyByteCount = 16
+
+    private let aes: [UInt8]
+    private let hmac: [UInt8]
+
+    public init(deviceKey: DeviceKey) {
+        let digest = CryptoPrimitives.sha256(deviceKey.bytes)
+        aes = Array(digest[0..<Self.keyByteCount])
+        hmac = Array(digest[Self.keyByteCount..<2 * Self.keyByteCount])
+    }
+
+    /// The AES-128 key: the first 16 bytes of SHA-256(KEY).
+    public var aesKey: [UInt8] { aes }
+
+    /// The HMAC-SHA256 key: the last 16 bytes of SHA-256(KEY).
+    public var hmacKey: [UInt8] { hmac }
+
+    public var description: String { DeviceKey.redacted }
+    public var debugDescription: String { DeviceKey.redacted }
+    public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
+}
+
+/// MeterLogger's MQTT message format, the same in both directions (facts/meterlogger.md,
+/// "MQTT message crypto"; the firmware's crypto.c and the server's MQTT handlers):
+///
+/// | bytes | content |
+/// |---|---|
+/// | 0 ..< 32 | HMAC-SHA256(hmac key, topic bytes ‖ IV ‖ ciphertext) |
+/// | 32 ..< 48 | IV, 16 random bytes |
+/// | 48 ... | AES-128-CBC(aes key, IV, cleartext ‖ 0x00), PKCS#7 padded |
+///
+/// A receiver checks the HMAC first, in constant time, and drops the message on a
+/// mismatch; only then does it decrypt, check the padding and strip the trailing NUL.
+public enum MessageCrypto {
+    public static let hmacByteCount = 32
+    public static let ivByteCount = 16
+    /// AES's block size: the ciphertext is a whole number of these, at least one.
+    public static let blockByteCount = 16
+    /// The shortest message there is: HMAC, IV and one block (an empty cleartext's NUL
+    /// plus 15 bytes of padding).
+    public static let minimumMessageByteCount = hmacByteCount + ivByteCount + blockByteCount
+
+    /// Seals `cleartext` for `topic` with a fresh random IV (OpenSSL's RAND_bytes).
+    public static func seal(_ cleartext: [UInt8], topic: String, keys: MessageKeys) throws(MessageCryptoError) -> [UInt8] {
+        try seal(cleartext, topic: topic, keys: keys, iv: CryptoPrimitives.randomBytes(ivByteCount))
+    }
+
+    /// Seals `cleartext` for `topic` with the given 16-byte IV. For test vectors only: a
+    /// real message needs a fresh random IV (use `seal(_:topic:keys:)`).
+    public static func seal(_ cleartext: [UInt8], topic: String, keys: MessageKeys, iv: [UInt8]) throws(MessageCryptoError) -> [UInt8] {
+        guard iv.count == ivByteCount else {
+            throw .cryptoFailure("the IV must be \(ivByteCount) bytes, this one has \(iv.count)")
+        }
+        let ciphertext = try CryptoPrimitives.aes128CBC(encrypt: true, cleartext + [0], key: keys.aesKey, iv: iv, padding: true)
+        let mac = try CryptoPrimitives.hmacSHA256(key: keys.hmacKey, Array(topic.utf8) + iv + ciphertext)
+        return mac + iv + ciphertext
+    }
+
+    /// Opens a message received on (or meant for) `topic`: checks the HMAC in constant time
+    /// (CRYPTO_memcmp) before anything else, then decrypts, checks the PKCS#7 padding and
+    /// strips the trailing NUL the sender appended. Returns the cleartext without it.
+    public static func open(_ message: [UInt8], topic: String, keys: MessageKeys) throws(MessageCryptoError) -> [UInt8] {
+        guard message.count >= minimumMessageByteCount else { throw .tooShort(message.count) }
+        let mac = Array(message[0..<hmacByteCount])
+        let iv = Array(message[hmacByteCount..<hmacByteCount + ivByteCount])
+        let ciphertext = Array(message[(hmacByteCount + ivByteCount)...])
+
+        let expected = try CryptoPrimitives.hmacSHA256(key: keys.hmacKey, Array(topic.utf8) + iv + ciphertext)
+        guard CryptoPrimitives.constantTimeEqual(mac, expected) else { throw .badHMAC }
+
+        // The HMAC matched, so the sender held the key: what follows are its mistakes, not
+        // an attacker's probes (no padding oracle here).
+        guard ciphertext.count % blockByteCount == 0 else { throw .badPadding }
+        let padded = try CryptoPrimitives.aes128CBC(encrypt: false, ciphertext, key: keys.aesKey, iv: iv, padding: false)
+        guard let unpadded = removePKCS7(padded) else { throw .badPadding }
+        guard unpadded.last == 0 else { throw .missingTerminator }
+        return Array(unpadded.dropLast())
+    }
+
+    /// `bytes` without its PKCS#7 padding; nil when the padding is not valid (last byte 1…16,
+    /// and that many bytes of that value).
+    static func removePKCS7(_ bytes: [UInt8]) -> [UInt8]? {
+        guard let last = bytes.last, (1...blockByteCount).contains(Int(last)), bytes.count >= Int(last) else { return nil }
+        let count = Int(last)
+        guard bytes.suffix(count).allSatisfy({ $0 == last }) else { return nil }
+        return Array(bytes.dropLast(count))
+    }
+
+    // MARK: Hex, as the debug commands and test vectors write messages
+
+    /// `bytes` as lowercase hex, two digits a byte.
+    public static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// The bytes `text` spells in hex (either case, an even number of digits; surrounding
+    /// whitespace ignored). Nil for anything else.
+    public static func bytes(hex text: String) -> [UInt8]? {
+        let digits = Array(text.utf8.drop(while: isSpace).reversed().drop(while: isSpace).reversed())
+        guard digits.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(digits.count / 2)
+        for index in stride(from: 0, to: digits.count, by: 2) {
+            guard let high = nibble(digits[index]), let low = nibble(digits[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+        }
+        return bytes
+    }
+
+    private static func isSpace(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\t")
+    }
+
+    private static func nibble(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}
+
+/// Why a message could not be sealed or opened. Never contains a key or the cleartext.
+public enum MessageCryptoError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The message has this many bytes, fewer than HMAC, IV and one AES block (64).
+    case tooShort(Int)
+    /// The HMAC does not match: another key, another topic, or altered bytes.
+    case badHMAC
+    /// The HMAC matched but the decrypted bytes do not end in valid PKCS#7 padding.
+    case badPadding
+    /// The decrypted cleartext does not end in the NUL byte the sender appends.
+    case missingTerminator
+    /// OpenSSL failed (or was called wrongly), with its reason.
+    case cryptoFailure(String)
+
+    public var description: String {
+        switch self {
+        case .tooShort(let count):
+            "the message is \(count) bytes, too short: a MeterLogger message has at least \(MessageCrypto.minimumMessageByteCount) "
+                + "(\(MessageCrypto.hmacByteCount) bytes HMAC, \(MessageCrypto.ivByteCount) bytes IV, one \(MessageCrypto.blockByteCount)-byte AES block)"
+        case .badHMAC:
+            "the HMAC does not match: wrong key or topic, or the message was altered"
+        case .badPadding:
+            "the HMAC matches but the decrypted message has no valid PKCS#7 padding"
+        case .missingTerminator:
+            "the HMAC and padding are right but the cleartext does not end in the NUL byte MeterLogger appends"
+        case .cryptoFailure(let reason):
+            "OpenSSL failed: \(reason)"
+        }
+    }
+
+    /// What to try next.
+    public var help: String? {
+        switch self {
+        case .tooShort:
+            "give the whole message (HMAC ‖ IV ‖ ciphertext), e.g. as `mlprov mqtt seal` prints it"
+        case .badHMAC:
+            "check the device's KEY and the exact topic the message was published on (the topic is part of the HMAC, including the unix time)"
+        case .badPadding:
+            "the sender holds the key but encrypted the message wrongly: it must pad with PKCS#7 after appending a NUL"
+        case .missingTerminator:
+            "the sender holds the key but did not append a NUL byte to the cleartext before encrypting, as MeterLogger does"
+        case .cryptoFailure:
+            "check that libcrypto (OpenSSL 3) is installed and working"
+        }
+    }
+}
+
+/// The few libcrypto calls the message format needs, each with its failure turned into a
+/// `MessageCryptoError`. The only place in this target that handles OpenSSL's pointers.
+enum CryptoPrimitives {
+    static func sha256(_ bytes: [UInt8]) -> [UInt8] {
+        var digest = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
+        bytes.withUnsafeBufferPointer { input in
+            digest.withUnsafeMutableBufferPointer { output in
+                _ = SHA256(input.baseAddress, input.count, output.baseAddress)
+            }
+        }
+        return digest
+    }
+
+    static func hmacSHA256(key: [UInt8], _ data: [UInt8]) throws(MessageCryptoError) -> [UInt8] {
+        var mac = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        let result = key.withUnsafeBufferPointer { keyBytes in
+            data.withUnsafeBufferPointer { input in
+                mac.withUnsafeMutableBufferPointer { output in
+                    HMAC(EVP_sha256(), keyBytes.baseAddress, Int32(keyBytes.count), input.baseAddress, input.count,
+                         output.baseAddress, &length)
+                }
+            }
+        }
+        guard result != nil, length == 32 else { throw .cryptoFailure("HMAC-SHA256: \(lastError())") }
+        return Array(mac[0..<Int(length)])
+    }
+
+    /// AES-128-CBC over `input`. With `padding` OpenSSL adds (encrypt) or checks (decrypt)
+    /// PKCS#7; without it, `input` must be whole blocks.
+    static func aes128CBC(encrypt: Bool, _ input: [UInt8], key: [UInt8], iv: [UInt8], padding: Bool) throws(MessageCryptoError) -> [UInt8] {
+        guard key.count == 16, iv.count == 16 else { throw .cryptoFailure("AES-128-CBC needs a 16-byte key and IV") }
+        guard let context = EVP_CIPHER_CTX_new() else { throw .cryptoFailure("EVP_CIPHER_CTX_new: \(lastError())") }
+        defer { EVP_CIPHER_CTX_free(context) }
+        guard EVP_CipherInit_ex(context, EVP_aes_128_cbc(), nil, key, iv, encrypt ? 1 : 0) == 1 else {
+            throw .cryptoFailure("EVP_CipherInit_ex: \(lastError())")
+        }
+        guard EVP_CIPHER_CTX_set_padding(context, padding ? 1 : 0) == 1 else {
+            throw .cryptoFailure("EVP_CIPHER_CTX_set_padding: \(lastError())")
+        }
+        var output = [UInt8](repeating: 0, count: input.count + 2 * MessageCrypto.blockByteCount)
+        var written: Int32 = 0
+        var final: Int32 = 0
+        let ok = output.withUnsafeMutableBufferPointer { out -> Bool in
+            guard EVP_CipherUpdate(context, out.baseAddress, &written, input, Int32(input.count)) == 1 else { return false }
+            return EVP_CipherFinal_ex(context, out.baseAddress! + Int(written), &final) == 1
+        }
+        guard ok else { throw .cryptoFailure("AES-128-CBC: \(lastError())") }
+        return Array(output[0..<Int(written + final)])
+    }
+
+    static func randomBytes(_ count: Int) throws(MessageCryptoError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let result = bytes.withUnsafeMutableBufferPointer { RAND_bytes($0.baseAddress, Int32(count)) }
+        guard result == 1 else { throw .cryptoFailure("RAND_bytes: \(lastError())") }
+        return bytes
+    }
+
+    /// Compares in time that depends on the length only, not on where the bytes differ.
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        return a.withUnsafeBytes { left in
+            b.withUnsafeBytes { right in CRYPTO_memcmp(left.baseAddress, right.baseAddress, left.count) == 0 }
+        }
+    }
+
+    /// OpenSSL's most recent error as text (its queue is per thread).
+    private static func lastError() -> String {
+        let code = ERR_get_error()
+        guard code != 0 else { return "no reason given" }
+        var buffer = [CChar](repeating: 0, count: 256)
+        ERR_error_string_n(code, &buffer, buffer.count)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
