@@ -65,7 +65,13 @@ let package = Package(
         .testTarget(name: "ESPFlasherTests", dependencies: ["ESPFlasher", "ESPImage", "DeviceSim", "SerialLink", "TestSupport"]),
         .testTarget(name: "MeterLoggerTests", dependencies: ["MeterLogger", "ESPImage", "TestSupport"]),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport"]),
-        .testTarget(name: "ProvisioningTests", dependencies: ["Provisioning", "MeterLogger", "MQTT", "DeviceSim", "TestSupport"]),
+        .testTarget(
+            name: "ProvisioningTests",
+            dependencies: [
+                "Provisioning", "MeterLogger", "MQTT", "DeviceSim", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
+        ),
         .testTarget(name: "FirmwareBuildTests", dependencies: ["FirmwareBuild", "MeterLogger", "ESPImage", "DeviceSim", "TestSupport"]),
         .testTarget(name: "DeviceSimTests", dependencies: ["DeviceSim", "ESPFlasher", "ESPImage", "SerialLink", "MeterLogger", "TestSupport"]),
         .testTarget(

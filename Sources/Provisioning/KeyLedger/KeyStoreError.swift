@@ -1,0 +1,77 @@
+/// What can go wrong with the key ledger. No case carries a key, and no description
+/// repeats one: a conflict names the serial, never either key.
+public enum KeyStoreError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The ledger's folder could not be made.
+    case cannotCreateFolder(path: String, reason: String)
+    /// The ledger file could not be created or opened.
+    case cannotOpen(path: String, reason: String)
+    /// The ledger file exists but others may read it (`mode` in octal, e.g. "644").
+    case exposedLedger(path: String, mode: String)
+    /// SQLite refused a statement (locked, full disk, not a database…).
+    case database(path: String, reason: String)
+    /// OpenSSL's random generator did not deliver.
+    case randomSourceFailed
+    /// The ledger has no key for this serial.
+    case unknownSerial(String)
+    /// The ledger already holds a different key for this serial than `source` gives.
+    case keyConflict(serial: String, source: String)
+    /// An import file's line is not `serial,key`.
+    case importSyntax(file: String, line: Int, problem: String)
+    /// An import that would change keys the ledger holds; nothing was imported.
+    case importConflicts(file: String, serials: [String])
+    /// A file holding keys could not be written.
+    case cannotWrite(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .cannotCreateFolder(let path, let reason):
+            "cannot create the key ledger's folder \(path): \(reason)"
+        case .cannotOpen(let path, let reason):
+            "cannot open the key ledger \(path): \(reason)"
+        case .exposedLedger(let path, let mode):
+            "the key ledger \(path) can be read by others (mode \(mode))"
+        case .database(let path, let reason):
+            "the key ledger \(path) failed: \(reason)"
+        case .randomSourceFailed:
+            "OpenSSL's random generator (RAND_bytes) failed to make a key"
+        case .unknownSerial(let serial):
+            "the key ledger has no key for serial \(serial)"
+        case .keyConflict(let serial, let source):
+            "the key ledger already holds a different key for serial \(serial) than \(source) gives"
+        case .importSyntax(let file, let line, let problem):
+            "\(file):\(line): \(problem)"
+        case .importConflicts(let file, let serials):
+            "\(file) has keys that differ from the ledger's for serial\(serials.count == 1 ? "" : "s") "
+                + serials.joined(separator: ", ") + "; nothing was imported"
+        case .cannotWrite(let path, let reason):
+            "cannot write \(path): \(reason)"
+        }
+    }
+
+    /// What to try next.
+    public var help: String? {
+        switch self {
+        case .cannotCreateFolder:
+            "check that the parent folder exists and is writable, or pass --ledger PATH"
+        case .cannotOpen:
+            "check the path and its permissions, or pass --ledger PATH"
+        case .exposedLedger(let path, _):
+            "the ledger holds every board's key: run `chmod 600 \(path)`"
+        case .database:
+            "another mlprov may hold the ledger locked; try again. If the file is damaged, restore it from a backup"
+        case .randomSourceFailed:
+            "check that libcrypto can read the system's entropy source (/dev/urandom, getrandom)"
+        case .unknownSerial:
+            "generate one with `mlprov keys generate --serial S`, or import it with `mlprov keys import FILE.csv`"
+        case .keyConflict:
+            "a board flashed with a key can only be read with that key: find out which key the board carries "
+                + "before changing either; `mlprov keys export --csv` shows the ledger's"
+        case .importSyntax:
+            "each line is `serial,key`: a decimal serial and 32 hex characters; a first line `serial,key` is a header"
+        case .importConflicts:
+            "remove those lines from the file, or find out which key each board carries before importing"
+        case .cannotWrite:
+            "check the folder exists and is writable"
+        }
+    }
+}
