@@ -34,7 +34,7 @@ def main():
 
     def mlprov_build():
         started = time.monotonic()
-        result = subprocess.run([MLPROV, "build", "--profile", profile, "--all", "--jobs", str(JOBS), "--cache", cache, "--json"],
+        result = subprocess.run([MLPROV, "build", "--profile", profile, "--all", "--jobs", str(JOBS), "--cache", cache, "--ledger", os.path.join(work, "ledger.sqlite"), "--json"],
                                 capture_output=True, text=True)
         seconds = time.monotonic() - started
         if result.returncode != 0:

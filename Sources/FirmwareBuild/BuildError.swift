@@ -31,7 +31,7 @@ public enum BuildError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var help: String? {
         switch self {
-        case .keyNotGiven: "this mlprov has no key store yet: write the device's 32-hex-digit key into the profile"
+        case .keyNotGiven: "keys for `key: generate` devices come from the key ledger: see `mlprov keys generate`"
         case .sourceMissing: "check `firmware: source:` in the profile (relative paths start at the profile's folder)"
         case .makeNotRunnable: "install make and the ESP8266 cross compiler (scripts/setup does)"
         case .makeFailed: "fix the firmware source or the variables; the whole log is kept at the path shown"

@@ -31,7 +31,8 @@ struct FirmwareVariantTests {
     }
 
     static func build(_ arguments: [String], cache: URL) async throws -> (ProcessOutput, Summary?) {
-        let result = try await runProcess(mlprovBinary, ["build", "--profile", profile, "--json", "--cache", cache.path] + arguments)
+        let ledger = cache.appendingPathComponent("ledger.sqlite").path
+        let result = try await runProcess(mlprovBinary, ["build", "--profile", profile, "--json", "--cache", cache.path, "--ledger", ledger] + arguments)
         let summary = try? JSONDecoder().decode(Summary.self, from: Data(result.stdout.utf8))
         return (result, summary)
     }
@@ -96,7 +97,7 @@ struct FirmwareVariantTests {
                 key: 0123456789abcdef
                 colour: blue
             """.write(to: file, atomically: true, encoding: .utf8)
-        let result = try await runProcess(mlprovBinary, ["build", "--profile", file.path, "--all"])
+        let result = try await runProcess(mlprovBinary, ["build", "--profile", file.path, "--all", "--ledger", folder.appendingPathComponent("ledger.sqlite").path])
         #expect(result.exitCode == 1, "\(result)")
         #expect(result.stderr.contains("\(file.path):7:10: devices[0].key"), "\(result)")
         #expect(result.stderr.contains("\(file.path):8:5: devices[0]: unknown key \"colour\""), "\(result)")
@@ -153,4 +154,42 @@ struct FirmwareVariantTests {
 struct CommandError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+}
+
+/// `key: generate` devices get their keys from the ledger, recorded before the build.
+@Suite("Builds with keys from the ledger")
+struct LedgerBuildTests {
+    @Test("a key: generate device builds with a key the ledger recorded first, and the same key on a rebuild")
+    func generatedKeyComesFromTheLedger() async throws {
+        let folder = try temporaryDirectory("ledger-build")
+        let profile = folder.appendingPathComponent("site.yaml")
+        try """
+            installation:
+              name: ledger test
+            firmware:
+              source: \(packageRoot.appendingPathComponent("firmware/demo").path)
+            devices:
+              - serial: 7654321
+                key: generate
+            """.write(to: profile, atomically: true, encoding: .utf8)
+        let ledger = folder.appendingPathComponent("ledger.sqlite").path
+        let arguments = ["build", "--profile", profile.path, "--all", "--json", "--cache", folder.appendingPathComponent("cache").path, "--ledger", ledger]
+        let first = try await runProcess(mlprovBinary, arguments)
+        #expect(first.succeeded, "\(first)")
+        let export = try await runProcess(mlprovBinary, ["keys", "export", "--csv", "--ledger", ledger])
+        #expect(export.succeeded, "\(export)")
+        let row = try #require(export.stdout.split(separator: "\n").first { $0.hasPrefix("7654321,") })
+        let key = String(row.split(separator: ",")[1])
+        #expect(key.count == 32)
+        // The key the firmware carries is the ledger's: the image holds its 16 bytes.
+        let summary = try JSONDecoder().decode(FirmwareVariantTests.Summary.self, from: Data(first.stdout.utf8))
+        let image = [UInt8](try Data(contentsOf: URL(fileURLWithPath: try #require(summary.builds.first?.parts.first?.path))))
+        let keyBytes = stride(from: 0, to: 32, by: 2).map { UInt8(key.dropFirst($0).prefix(2), radix: 16) ?? 0 }
+        #expect(image.indices.dropLast(15).contains { Array(image[$0..<$0 + 16]) == keyBytes })
+        // A rebuild uses the same key: the cache hits.
+        let second = try await runProcess(mlprovBinary, arguments)
+        #expect(second.succeeded, "\(second)")
+        #expect(try JSONDecoder().decode(FirmwareVariantTests.Summary.self, from: Data(second.stdout.utf8)).builds.first?.cache_hit == true)
+        #expect(!first.stdout.contains(key) && !first.stderr.contains(key), "the key is never printed by build")
+    }
 }

@@ -2,13 +2,16 @@ import ArgumentParser
 import FirmwareBuild
 import Foundation
 import MeterLogger
+import Provisioning
 
 struct BuildCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "build",
         abstract: "Build the firmware variants of a profile's devices (cached).",
         discussion: """
-            Each device's variant is built with the firmware's own `make clean all` in a private \
+            Each device's key comes from the key ledger (`key: generate` devices get one there, \
+            recorded before it is used; a key given in the profile is recorded or checked). Each \
+            device's variant is built with the firmware's own `make clean all` in a private \
             copy of the source tree; KEY and SERIAL reach make through the environment and never \
             the log. Results are cached by source content and variables: a second build of the \
             same device returns at once. mlprov itself serves as the Makefile's ESPTOOL.
@@ -19,6 +22,7 @@ struct BuildCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var profileOptions: ProfileOptions
+    @OptionGroup var ledgerOptions: LedgerOptions
     @OptionGroup var output: OutputOptions
 
     @Option(help: "The device to build, by serial.")
@@ -44,7 +48,10 @@ struct BuildCommand: AsyncParsableCommand {
         do {
             let profile = try profileOptions.load()
             let devices = try selectDevices(profile, serial: serial, all: all)
-            requests = try devices.map { device throws(BuildError) in (device, try BuildRequest(profile: profile, device: device)) }
+            let keys = KeyResolver(store: try ledgerOptions.open())
+            requests = try devices.map { device in
+                (device, try BuildRequest(profile: profile, device: device, key: try keys.key(for: device, in: profile)))
+            }
         } catch let error as ReportableError {
             throw console.fail(error.description, help: error.helpText, json: output.json)
         }

@@ -4,6 +4,7 @@ import ESPImage
 import FirmwareBuild
 import Foundation
 import MeterLogger
+import Provisioning
 
 struct FlashCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,6 +19,7 @@ struct FlashCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var profileOptions: ProfileOptions
+    @OptionGroup var ledgerOptions: LedgerOptions
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: OutputOptions
 
@@ -30,10 +32,14 @@ struct FlashCommand: AsyncParsableCommand {
     func run() async throws {
         let console = Console()
         let profile: InstallationProfile
+        let device: Device
         let request: BuildRequest
+        let ledger: KeyStore
         do {
             profile = try profileOptions.load()
-            request = try BuildRequest(profile: profile, device: try selectDevices(profile, serial: serial, all: false)[0])
+            device = try selectDevices(profile, serial: serial, all: false)[0]
+            ledger = try ledgerOptions.open()
+            request = try BuildRequest(profile: profile, device: device, key: try KeyResolver(store: ledger).key(for: device, in: profile))
         } catch let error as ReportableError {
             throw console.fail(error.description, help: error.helpText, json: output.json)
         }
@@ -53,6 +59,7 @@ struct FlashCommand: AsyncParsableCommand {
             }
             let plan = try FlashPlan(parts: parts, flashSize: profile.flash.size, parameters: profile.flash.parameters)
             let report = try flashPlan(plan, connection: connection, baud: profile.flash.baud, console: console)
+            try ledger.markFlashed(serial: device.serial, mac: report.mac, chipID: report.chipID)
             if output.json {
                 console.json(report)
             } else {
