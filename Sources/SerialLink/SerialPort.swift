@@ -18,6 +18,9 @@ public final class SerialPort: ByteLink {
     /// The default line rate: the ESP8266 ROM loader's usual starting rate.
     public static let defaultBaud = 115_200
 
+    /// How long a taken lock is waited for before the port counts as busy.
+    public static let busyGrace: Duration = .milliseconds(300)
+
     /// The device path this port was opened with.
     public let path: String
     public var name: String { path }
@@ -40,8 +43,16 @@ public final class SerialPort: ByteLink {
             Glibc.close(fd)
             throw .notATerminal(path: path)
         }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+        // A lock can be held for a moment by a child process this program is starting:
+        // between fork and exec the child shares every open file, close-on-exec or not. So
+        // "busy" is only concluded after the lock stayed taken for `busyGrace`.
+        let giveUp = ContinuousClock.now + Self.busyGrace
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let code = errno
+            if code == EWOULDBLOCK, ContinuousClock.now < giveUp {
+                usleep(10_000)
+                continue
+            }
             Glibc.close(fd)
             if code == EWOULDBLOCK { throw .busy(path: path) }
             throw .io(link: path, operation: "lock", errno: code)

@@ -103,7 +103,6 @@ struct PseudoTerminalTests {
 
         #expect(bytes.isEmpty)
         #expect(ContinuousClock.now >= end)
-        #expect(ContinuousClock.now - start < .seconds(5))
     }
 
     @Test func masterReadReturnsNothingWhileNoClientIsConnected() throws {

@@ -1,6 +1,78 @@
 import ArgumentParser
+import Foundation
+import MQTT
+import MeterLogger
+import Provisioning
 
-// Placeholder until the command lands.
-struct CommissionCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "commission", shouldDisplay: false)
+struct CommissionCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "commission",
+        abstract: "Confirm over MQTT that a board is online and holds its key.",
+        discussion: """
+            Logs in to the broker, sends ping, version and status (each reply must verify \
+            with the key and look right), then waits for a sample. Prints each step with \
+            what the board said; exits 0 only when every step passed.
+
+            Example:
+              mlprov commission --serial 9999999 --key-file 9999999.key --host broker.lan --user tech --password-file mqtt.pw
+            """)
+
+    @OptionGroup var meter: MQTTMeterOptions
+    @OptionGroup var broker: MQTTBrokerOptions
+    @OptionGroup var output: OutputOptions
+
+    @Option(help: "Seconds to wait for each reply.")
+    var replyTimeout: Double = 10
+
+    @Option(help: "Seconds to wait for the first sample (boards publish about once a minute).")
+    var sampleTimeout: Double = 120
+
+    func validate() throws {
+        guard replyTimeout > 0, sampleTimeout > 0 else { throw ValidationError("timeouts must be more than 0 seconds") }
+    }
+
+    func run() async throws {
+        let console = Console()
+        let serial: MeterSerial
+        let key: DeviceKey
+        let login: MQTTBrokerLogin
+        do {
+            serial = try meter.meterSerial()
+            key = try meter.deviceKey(console: console)
+            login = try broker.login()
+        } catch {
+            throw console.fail(error.message, help: error.helpText, json: output.json)
+        }
+        let options = CommissioningOptions(
+            replyTimeout: .milliseconds(Int(replyTimeout * 1000)), sampleTimeout: .milliseconds(Int(sampleTimeout * 1000)))
+        if !output.json { console.info("Commissioning \(serial.text) on \(login.host):\(login.port)…") }
+        let report = await commission(serial: serial, key: key, broker: login, options: options)
+        if output.json {
+            console.json(report)
+        } else {
+            for step in report.steps { console.result(Self.line(step)) }
+        }
+        guard report.passed else {
+            let failed = report.firstFailure
+            console.info("error: commissioning \(report.serial) failed at \(failed?.name ?? "?"): \(failed?.detail ?? "no steps ran")")
+            console.info("help: " + (failed?.name == CommissioningPlan.brokerStep
+                ? "check --host, --port, --user and --password-file"
+                : "check that the board is powered, on the site wifi and configured for this broker, and that the key is its key"))
+            throw ExitCode(1)
+        }
+        if !output.json { console.result("Commissioned \(report.serial): all \(report.steps.count) steps passed") }
+    }
+
+    static func line(_ step: CommissioningStep) -> String {
+        let mark = switch step.outcome {
+        case .passed: "PASS"
+        case .failed: "FAIL"
+        case .skipped: "SKIP"
+        }
+        var text = "\(mark) \(step.name)"
+        if let topic = step.topic { text += " \(topic)" }
+        if let message = step.message, !message.isEmpty { text += " \"\(message)\"" }
+        if step.outcome != .passed || step.topic == nil { text += ": \(step.detail)" }
+        return text
+    }
 }

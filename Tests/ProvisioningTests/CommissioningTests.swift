@@ -1,0 +1,88 @@
+import DeviceSim
+import MQTT
+import MeterLogger
+import Provisioning
+import Testing
+import TestSupport
+
+/// `commission(serial:key:broker:options:)` against the twin.
+@Suite("Commissioning over MQTT")
+struct CommissioningTests {
+    typealias Fixture = CommissioningFixture
+
+    static let quick = CommissioningOptions(connectTimeout: .seconds(5), replyTimeout: .seconds(1), sampleTimeout: .seconds(5))
+
+    @Test("an online twin passes: ping, version and status answered, a sample decrypted and parsed")
+    func passesAgainstAnOnlineTwin() async throws {
+        try await withMosquitto(users: Fixture.users) { broker in
+            let twin = try await Fixture.onlineTwin(on: broker, sampleInterval: .milliseconds(200))
+            let report = await commission(serial: Fixture.serial, key: Fixture.key, broker: Fixture.technicianLogin(broker), options: Self.quick)
+            #expect(report.passed, "\(report)")
+            #expect(report.steps.map(\.name) == ["broker", "ping", "version", "status", "sample"])
+            #expect(report.steps.allSatisfy { $0.outcome == .passed })
+            #expect(report.steps[1].topic?.hasPrefix("/ping/v2/9999999/") == true)
+            #expect(report.steps[1].message == "")
+            #expect(report.steps[2].message == TwinMeterFirmware.defaultVersion)
+            #expect(report.steps[3].message == "close")
+            let sample = report.steps[4]
+            #expect(sample.topic?.hasPrefix("/sample/v2/9999999/") == true)
+            #expect(sample.fields?["t1"] == "25.00 C")
+            #expect(sample.fields?["e1"]?.hasSuffix(" kWh") == true)
+            await twin.stop()
+        }
+    }
+
+    @Test("an offline twin fails at ping, names the reply topic awaited, and skips the rest")
+    func failsAgainstAnOfflineTwin() async throws {
+        try await withMosquitto(users: Fixture.users) { broker in
+            let twin = try await Fixture.onlineTwin(on: broker)
+            await twin.stop()  // the board lost its network
+            let report = await commission(serial: Fixture.serial, key: Fixture.key, broker: Fixture.technicianLogin(broker), options: Self.quick)
+            #expect(!report.passed)
+            #expect(report.steps.map(\.outcome) == [.passed, .failed, .skipped, .skipped, .skipped])
+            #expect(report.firstFailure?.name == "ping")
+            #expect(report.firstFailure?.detail == "no reply on /ping/v2/9999999/+ within 1 s")
+            #expect(report.steps[2].detail == "ping failed")
+        }
+    }
+
+    @Test("the wrong key fails at ping: the board ignores a command it cannot verify")
+    func failsWithTheWrongKey() async throws {
+        try await withMosquitto(users: Fixture.users) { broker in
+            let twin = try await Fixture.onlineTwin(on: broker)
+            let report = await commission(serial: Fixture.serial, key: Fixture.otherKey, broker: Fixture.technicianLogin(broker), options: Self.quick)
+            #expect(!report.passed)
+            #expect(report.firstFailure?.name == "ping")
+            #expect(twin.counters.badHMAC == 1, "the twin ignores a command sealed with another key")
+            await twin.stop()
+        }
+    }
+
+    @Test("a twin that answers but publishes no sample fails at the sample step")
+    func failsWithoutASample() async throws {
+        try await withMosquitto(users: Fixture.users) { broker in
+            let twin = try await Fixture.onlineTwin(on: broker, sampleInterval: nil)
+            let options = CommissioningOptions(replyTimeout: .seconds(2), sampleTimeout: .milliseconds(500))
+            let report = await commission(serial: Fixture.serial, key: Fixture.key, broker: Fixture.technicianLogin(broker), options: options)
+            #expect(report.steps.map(\.outcome) == [.passed, .passed, .passed, .passed, .failed])
+            #expect(report.firstFailure?.detail.contains("/sample/v2/9999999/+") == true)
+            await twin.stop()
+        }
+    }
+
+    @Test("an unreachable broker fails the broker step, naming host:port; a wrong password says the login was refused")
+    func brokerFailures() async throws {
+        let port = try freeLoopbackPort()
+        let unreachable = await commission(serial: Fixture.serial, key: Fixture.key, broker: MQTTBrokerLogin(host: "127.0.0.1", port: port), options: Self.quick)
+        #expect(unreachable.steps.map(\.outcome) == [.failed, .skipped, .skipped, .skipped, .skipped])
+        #expect(unreachable.firstFailure?.detail.contains("127.0.0.1:\(port)") == true)
+
+        try await withMosquitto(users: Fixture.users) { broker in
+            var login = Fixture.technicianLogin(broker)
+            login.password = "wrong-password"
+            let refused = await commission(serial: Fixture.serial, key: Fixture.key, broker: login, options: Self.quick)
+            #expect(refused.firstFailure?.name == "broker")
+            #expect(refused.firstFailure?.detail.contains("the broker refused the login") == true)
+        }
+    }
+}
