@@ -38,7 +38,10 @@ let package = Package(
         // Workflows: the key ledger (SQLite), commissioning over MQTT.
         .target(
             name: "Provisioning",
-            dependencies: ["MeterLogger", "MQTT", "COpenSSL", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "MeterLogger", "MQTT", "COpenSSL", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
         ),
         // Runs the firmware's make per variant in isolated work dirs; caches artefacts.
         .target(
@@ -57,7 +60,7 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["ESPImage", .product(name: "Subprocess", package: "swift-subprocess")],
+            dependencies: ["ESPImage", "Provisioning", .product(name: "Subprocess", package: "swift-subprocess")],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "SerialLinkTests", dependencies: ["SerialLink"]),

@@ -6,19 +6,25 @@ import SerialLink
 
 /// Where the command line speaks: results on standard output, progress and errors on
 /// standard error; a progress bar when standard error is a terminal, plain lines otherwise.
-final class Console {
+final class Console: @unchecked Sendable {
+    // @unchecked: the progress state below is only touched under `lock`.
     let isTerminal = isatty(STDERR_FILENO) == 1
+    private let lock = NSLock()
     private var lastPercent: [String: Int] = [:]
     private var barVisible = false
 
     func info(_ line: String) {
-        endBar()
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        lock.withLock {
+            endBar()
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
     }
 
     func result(_ line: String) {
-        endBar()
-        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        lock.withLock {
+            endBar()
+            FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        }
     }
 
     /// Prints `value` as one line of JSON on standard output.
@@ -55,22 +61,30 @@ final class Console {
 
     private func progress(_ part: String, written: Int, total: Int) {
         let percent = total == 0 ? 100 : written * 100 / total
-        if isTerminal {
-            let width = 30
-            let filled = width * percent / 100
-            let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-            FileHandle.standardError.write(Data("\r\(part) \(bar) \(percent)% ".utf8))
-            barVisible = true
-            if percent == 100 { endBar() }
-        } else {
-            let step = percent / 25 * 25
-            if step > lastPercent[part, default: -1] {
-                lastPercent[part] = step
-                info("Writing \(part): \(step)%")
+        let step = percent / 25 * 25
+        let announce: Bool = lock.withLock {
+            if isTerminal {
+                drawBar(part, percent: percent)
+                return false
             }
+            guard step > lastPercent[part, default: -1] else { return false }
+            lastPercent[part] = step
+            return true
         }
+        if announce { info("Writing \(part): \(step)%") }
     }
 
+    /// Draws the bar (called with `lock` held).
+    private func drawBar(_ part: String, percent: Int) {
+        let width = 30
+        let filled = width * percent / 100
+        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+        FileHandle.standardError.write(Data("\r\(part) \(bar) \(percent)% ".utf8))
+        barVisible = true
+        if percent == 100 { endBar() }
+    }
+
+    /// Ends a drawn bar's line (called with `lock` held).
     private func endBar() {
         if barVisible {
             FileHandle.standardError.write(Data("\n".utf8))

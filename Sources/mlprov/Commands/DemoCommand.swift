@@ -5,6 +5,8 @@ import ESPImage
 import FirmwareBuild
 import Foundation
 import MeterLogger
+import MQTT
+import Provisioning
 
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,7 +17,9 @@ struct DemoCommand: AsyncParsableCommand {
             the Makefile's elf2image), starts a device twin (an ESP8266 on an in-process cable \
             with the usual DTR/RTS auto-reset wiring), flashes the five parts through the real \
             loader session, resets the board, shows its boot log and the identity the firmware \
-            reports, and checks the twin's flash.
+            reports, and checks the twin's flash. Then it starts a private mosquitto on a free \
+            loopback port, lets the twin log in, and commissions it over MQTT (ping, version, \
+            status, a first sample), every message sealed with the device's key.
 
             Example: mlprov demo --serial 9999996 --baud 115200
             """)
@@ -55,18 +59,54 @@ struct DemoCommand: AsyncParsableCommand {
             throw console.fail(error.description, help: error.help, json: false)
         }
         console.info("Firmware: \(outcome.cacheHit ? "from the cache" : "built with make in \(String(format: "%.1f", outcome.seconds)) s") (\(outcome.artefacts.directory))")
+        var twin: ESP8266Twin?
         try console.reporting(json: false) {
-            try flashOntoTwin(outcome.artefacts, installation: installation, device: device, console: console)
+            twin = try flashOntoTwin(outcome.artefacts, installation: installation, device: device, console: console)
         }
+        guard let twin, let key = device.key.givenKey else { return }
+        defer { twin.stop() }
+        try await commissionOverPrivateBroker(twin: twin, device: device, key: key, console: console)
     }
 
-    private func flashOntoTwin(_ artefacts: FirmwareArtefacts, installation: InstallationProfile, device: Device, console: Console) throws {
+    /// Starts a private mosquitto, brings the twin online, commissions it and renders the report.
+    private func commissionOverPrivateBroker(twin: ESP8266Twin, device: Device, key: DeviceKey, console: Console) async throws {
+        let identity = TwinMQTTIdentity(serial: device.serial.text, key: key, meter: twin.firmwareIdentity?.meter ?? .kmp)
+        let boardLogin = identity.defaultLogin()
+        let technicianPassword = try DeviceKey.random().hex
+        let report: CommissioningReport
+        do {
+            report = try await PrivateBroker.run(users: [boardLogin.username: boardLogin.password, "mlprov": technicianPassword]) { broker in
+                console.info("MQTT: private mosquitto on \(broker.host):\(broker.port); the board logs in as \(boardLogin.username)")
+                let online = try await twin.goOnline(
+                    broker: broker.host, port: broker.port, username: boardLogin.username, password: boardLogin.password,
+                    identity: identity, settings: TwinMQTTSettings(sampleInterval: .seconds(2)))
+                let report = await commission(
+                    serial: device.serial, key: key,
+                    broker: MQTTBrokerLogin(host: broker.host, port: broker.port, username: "mlprov", password: technicianPassword),
+                    options: CommissioningOptions(sampleTimeout: .seconds(20)))
+                await online.stop()
+                return report
+            }
+        } catch {
+            throw console.fail("commissioning over MQTT could not start: \(error)", help: "is mosquitto installed? scripts/setup installs it", json: false)
+        }
+        console.result("Commissioning over MQTT (\(report.broker)):")
+        for step in report.steps {
+            let seen = step.message.map { $0.isEmpty ? "(empty reply)" : $0 } ?? step.detail
+            console.result("  \(step.outcome.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0)) \(step.name): \(seen)")
+        }
+        guard report.passed else {
+            throw console.fail("the twin was flashed but did not pass commissioning", help: "see the steps above", json: false)
+        }
+        console.result("Device \(device.serial.text) is provisioned: flashed, booted, online and answering with its own key.")
+    }
+
+    private func flashOntoTwin(_ artefacts: FirmwareArtefacts, installation: InstallationProfile, device: Device, console: Console) throws -> ESP8266Twin {
         var configuration = TwinConfiguration()
         configuration.initialBootMode = .flash
         configuration.timing = timing == .realistic ? .realistic : .off
         let pattern = (0..<configuration.flashSize.bytes).map { UInt8(truncatingIfNeeded: $0 >> 12) }
         let twin = try ESP8266Twin(configuration: configuration, flashContents: pattern)
-        defer { twin.stop() }
         console.info("""
             Device twin: ESP8266EX, MAC \(configuration.mac), \(configuration.flashSize.name) flash, timing \(timing.rawValue); \
             its flash holds an old pattern, including a saved configuration at 0x76000-0x78FFF that must survive.
@@ -112,5 +152,6 @@ struct DemoCommand: AsyncParsableCommand {
             setup SSID \(identity.ssid). Flashed in \(String(format: "%.2f", flashSeconds)) s at \(baud) baud; \
             the board now: \(twin.chipState).
             """)
+        return twin
     }
 }
