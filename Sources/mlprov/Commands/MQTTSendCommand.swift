@@ -54,14 +54,16 @@ struct MQTTMeterOptions: ParsableArguments {
     @Option(help: "The board's serial (its meter's serial), e.g. 9999999.")
     var serial: String
 
-    @Option(help: "File holding the board's KEY (32 hex characters; mode 0600).")
+    @Option(help: "File holding the board's KEY (32 hex characters; mode 0600). Default: the key ledger's key for --serial.")
     var keyFile: String?
 
     @Option(help: "The board's KEY as 32 hex characters. For test vectors only: other users can read the command line.")
     var key: String?
 
+    @Option(help: "Key ledger to take the board's key from when neither --key-file nor --key is given.")
+    var ledger: String?
+
     func validate() throws {
-        if keyFile == nil, key == nil { throw ValidationError("give the board's key with --key-file FILE (or --key for test vectors)") }
         if keyFile != nil, key != nil { throw ValidationError("give either --key-file or --key, not both") }
     }
 
@@ -74,10 +76,21 @@ struct MQTTMeterOptions: ParsableArguments {
     func deviceKey(console: Console) throws(CommandFailure) -> DeviceKey {
         do {
             if let keyFile { return try Credentials.readKey(file: keyFile) }
-            console.info("warning: --key puts the key on the command line, where other users can see it; use --key-file for real boards")
-            return try Credentials.parseKey(key ?? "", source: "--key")
+            if let key {
+                console.info("warning: --key puts the key on the command line, where other users can see it; use --key-file for real boards")
+                return try Credentials.parseKey(key, source: "--key")
+            }
         } catch {
             throw CommandFailure(message: error.description, help: error.help)
+        }
+        // The ledger: the key this board was flashed with; never generated here.
+        do {
+            let store = try KeyStore(path: ledger ?? LedgerLocation.defaultPath())
+            return try store.key(for: try meterSerial(), generateIfMissing: false)
+        } catch let error as KeyStoreError {
+            throw CommandFailure(message: error.description, help: "give the key with --key-file, or check --ledger")
+        } catch {
+            throw error as? CommandFailure ?? CommandFailure(message: "\(error)", help: nil)
         }
     }
 }
