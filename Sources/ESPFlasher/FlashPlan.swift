@@ -1,21 +1,5 @@
 import ESPImage
 
-/// One file to write at one flash offset.
-public struct FlashPart: Equatable, Sendable {
-    /// How messages name the part: usually the file name.
-    public var name: String
-    public var offset: Int
-    public var bytes: [UInt8]
-
-    public init(name: String, offset: Int, bytes: [UInt8]) {
-        self.name = name
-        self.offset = offset
-        self.bytes = bytes
-    }
-
-    public var range: Range<Int> { offset..<(offset + bytes.count) }
-}
-
 /// A flash range that must survive a write unless the user explicitly allows touching it.
 public struct ProtectedRegion: Equatable, Sendable {
     public var name: String

@@ -36,16 +36,7 @@ public enum ELF2Image {
     }
 
     /// One output file: its name (the flash offset it belongs at), offset and bytes.
-    public struct File: Equatable, Sendable {
-        public var name: String
-        public var offset: Int
-        public var bytes: [UInt8]
-        public init(name: String, offset: Int, bytes: [UInt8]) {
-            self.name = name
-            self.offset = offset
-            self.bytes = bytes
-        }
-    }
+    public typealias File = FlashPart
 
     /// A segment after merging and padding, with the ELF pieces it was made of.
     public struct Segment: Equatable, Sendable {

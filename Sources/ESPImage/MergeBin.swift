@@ -21,16 +21,7 @@ public enum MergeBin {
     public static let fill: UInt8 = 0xFF
 
     /// A file and the flash offset it belongs at.
-    public struct Part: Equatable, Sendable {
-        public var name: String
-        public var offset: Int
-        public var bytes: [UInt8]
-        public init(name: String, offset: Int, bytes: [UInt8]) {
-            self.name = name
-            self.offset = offset
-            self.bytes = bytes
-        }
-    }
+    public typealias Part = FlashPart
 
     /// What happened to the header of the part at offset 0.
     public enum HeaderPatch: Equatable, Sendable {

@@ -3,11 +3,7 @@
 /// IRAM and a DRAM segment, the `.irom0.text` file, the web pages, the RF init data and the
 /// blank sector. Used by the demo, the tests and the benchmarks, so figures are comparable.
 public enum SampleImageSet {
-    public struct File: Equatable, Sendable {
-        public var name: String
-        public var offset: Int
-        public var bytes: [UInt8]
-    }
+    public typealias File = FlashPart
 
     /// Sizes of the KMP build measured from the public source.
     public static let appImageSize = 38_784
