@@ -3,6 +3,7 @@ import DeviceSim
 import ESPFlasher
 import ESPImage
 import Foundation
+import MQTT
 
 struct SimCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -49,6 +50,16 @@ struct SimCommand: AsyncParsableCommand {
     @Option(name: .customLong("fault"), help: "A fault to inject: flip@N, drop@N or pull@N (received byte N). Repeatable.")
     var faults: [String] = []
 
+    @Option(help: """
+        Go online at this MQTT broker (HOST or HOST:PORT) once the firmware in flash has booted \
+        (FLASH_END run, or --boot-mode flash), as the board does after wifi setup: it logs in \
+        with its serial and setup-AP password, answers /config/v2 commands and publishes samples.
+        """)
+    var online: String?
+
+    @Option(help: "Seconds between the samples the online twin publishes.")
+    var sampleInterval: Double = 60
+
     enum TimingChoice: String, ExpressibleByArgument, CaseIterable {
         case off, realistic
     }
@@ -85,7 +96,11 @@ struct SimCommand: AsyncParsableCommand {
         console.result("pty: \(front.slavePath)")
         console.info("twin: ESP8266EX, MAC \(configuration.mac), \(configuration.flashSize.name) flash, timing \(timing.rawValue), \(bootMode) mode; SIGINT or SIGTERM to stop")
 
+        let onlineTask = online.map { broker in
+            Task { await Self.goOnline(twin, broker: broker, sampleInterval: sampleInterval, console: console) }
+        }
         await stop.wait()
+        onlineTask?.cancel()
         front.stop()
         twin.stop()
         if let flash {
@@ -94,6 +109,33 @@ struct SimCommand: AsyncParsableCommand {
             }
         }
         console.json(SimReport(twin.counters))
+    }
+
+    /// Waits for a booted firmware to report its identity, then keeps the twin online with
+    /// it (again after each new boot with another identity) until cancelled.
+    static func goOnline(_ twin: ESP8266Twin, broker: String, sampleInterval: Double, console: Console) async {
+        let parts = broker.split(separator: ":")
+        let host = String(parts.first ?? "localhost")
+        let port = parts.count > 1 ? Int(parts[1]) ?? MQTTBrokerLogin.defaultPort : MQTTBrokerLogin.defaultPort
+        var client: TwinMQTTClient?
+        var current: FirmwareIdentity?
+        while !Task.isCancelled {
+            if let identity = twin.firmwareIdentity, identity != current {
+                await client?.stop()
+                client = nil
+                do {
+                    client = try await twin.goOnline(
+                        broker: host, port: port, settings: TwinMQTTSettings(sampleInterval: .milliseconds(Int(sampleInterval * 1000))))
+                    current = identity
+                    console.info("twin: online at \(host):\(port) as \(identity.serial) (\(identity.meter))")
+                } catch {
+                    console.info("twin: cannot go online at \(host):\(port): \(error); retrying in 2 s")
+                    try? await Task.sleep(for: .seconds(2))
+                }
+            }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+        await client?.stop()
     }
 
     static func parseFault(_ text: String) throws -> FaultPlan.LineFault {
