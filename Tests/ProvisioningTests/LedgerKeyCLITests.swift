@@ -29,4 +29,35 @@ struct LedgerKeyCLITests {
             await twin.stop()
         }
     }
+
+    @Test("with --profile, mqtt send finds the broker in the profile's network.mqtt")
+    func brokerFromProfile() async throws {
+        try await withMosquitto(users: Fixture.users) { broker in
+            let profile = broker.directory.appendingPathComponent("site.yaml")
+            try """
+                installation:
+                  name: broker from profile
+                firmware:
+                  source: ../firmware
+                network:
+                  ssid: Site
+                  password_env: SITE_WIFI
+                  mqtt:
+                    host: \(broker.host)
+                    port: \(broker.port)
+                devices:
+                  - serial: \(Fixture.serialText)
+                    key: generate
+                """.write(to: profile, atomically: true, encoding: .utf8)
+            let twin = try await Fixture.onlineTwin(on: broker)
+            let keyFile = try writePrivateFile(Fixture.keyHex + "\n", named: "board.key", in: broker.directory)
+            let run = try await runProcess(mlprovBinary, [
+                "mqtt", "send", "--profile", profile.path, "--serial", Fixture.serialText, "--key-file", keyFile,
+                "--user", Fixture.technician, "--password-file", try broker.passwordFile(for: Fixture.technician), "version",
+            ], timeout: .seconds(60))
+            #expect(run.succeeded, "\(run)")
+            #expect(run.stdout.hasPrefix("/version/v2/9999999/"), "\(run)")
+            await twin.stop()
+        }
+    }
 }

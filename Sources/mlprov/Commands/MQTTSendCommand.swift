@@ -7,11 +7,14 @@ import Provisioning
 /// The broker to talk to and the login. The password comes from a file, never from the
 /// command line (other users see argv in `ps`).
 struct MQTTBrokerOptions: ParsableArguments {
-    @Option(help: "MQTT broker host.")
-    var host: String = "localhost"
+    @Option(help: "MQTT broker host (default: the profile's network.mqtt.host, else localhost).")
+    var host: String?
 
-    @Option(help: "MQTT broker port.")
-    var port: Int = MQTTBrokerLogin.defaultPort
+    @Option(help: "MQTT broker port (default: the profile's, else 1883).")
+    var port: Int?
+
+    @Option(help: "Installation profile whose network.mqtt names the broker.")
+    var profile: String?
 
     @Option(help: "MQTT user name (none: log in anonymously).")
     var user: String?
@@ -20,15 +23,24 @@ struct MQTTBrokerOptions: ParsableArguments {
     var passwordFile: String?
 
     func validate() throws {
-        guard (1...65_535).contains(port) else { throw ValidationError("--port \(port) is not between 1 and 65535") }
+        if let port, !(1...65_535).contains(port) { throw ValidationError("--port \(port) is not between 1 and 65535") }
         if passwordFile != nil, user == nil { throw ValidationError("--password-file needs --user") }
     }
 
-    /// The login, with the password read from its file.
+    /// The login, with the password read from its file; host and port from the flags, then
+    /// the profile, then localhost:1883.
     func login() throws(CommandFailure) -> MQTTBrokerLogin {
         var password: String?
         if let passwordFile { password = try Self.readPassword(passwordFile) }
-        return MQTTBrokerLogin(host: host, port: port, username: user, password: password)
+        var broker: MQTTBroker?
+        if let profile {
+            do { broker = try InstallationProfile.load(path: profile).network?.mqtt } catch {
+                throw CommandFailure(message: error.description, help: error.help)
+            }
+        }
+        return MQTTBrokerLogin(
+            host: host ?? broker?.host ?? "localhost", port: port ?? broker?.port ?? MQTTBrokerLogin.defaultPort,
+            username: user, password: password)
     }
 
     /// Reads a one-line secret from a file that only its owner may read or write.
