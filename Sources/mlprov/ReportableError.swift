@@ -2,6 +2,7 @@ import ESPFlasher
 import ESPImage
 import FirmwareBuild
 import MeterLogger
+import Provisioning
 import SerialLink
 
 /// A library error the command line renders as "error: <description>" and "help: <help>".
@@ -31,3 +32,6 @@ extension ImageError: ReportableError {
     var helpText: String? { "is this an ESP8266 boot image (0x00000.bin)? Its first byte must be 0xe9" }
 }
 extension ProfileError: ReportableError { var helpText: String? { help } }
+extension KeyStoreError: ReportableError { var helpText: String? { help } }
+extension MessageCryptoError: ReportableError { var helpText: String? { help } }
+extension CredentialsError: ReportableError { var helpText: String? { help } }

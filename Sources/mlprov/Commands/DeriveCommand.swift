@@ -127,4 +127,3 @@ struct KeyInputOptions: ParsableArguments {
     }
 }
 
-extension CredentialsError: ReportableError { var helpText: String? { help } }

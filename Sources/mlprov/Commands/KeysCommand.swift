@@ -41,7 +41,6 @@ struct LedgerOptions: ParsableArguments {
     }
 }
 
-extension KeyStoreError: ReportableError { var helpText: String? { help } }
 
 /// How the ledger's dates print: ISO 8601 in UTC, e.g. 2025-03-01T09:30:00Z.
 func ledgerDate(_ date: Date?) -> String? {

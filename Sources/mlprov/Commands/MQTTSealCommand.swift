@@ -62,4 +62,3 @@ struct SealReport: Encodable {
     var message: String
 }
 
-extension MessageCryptoError: ReportableError { var helpText: String? { help } }

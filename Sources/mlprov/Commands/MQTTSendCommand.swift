@@ -107,14 +107,6 @@ struct MQTTMeterOptions: ParsableArguments {
     }
 }
 
-extension MQTTError {
-    var failure: CommandFailure { CommandFailure(message: description, help: help) }
-}
-
-extension MeterSessionError {
-    var failure: CommandFailure { CommandFailure(message: description, help: help) }
-}
-
 struct MQTTSendCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "send",
