@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", exact: "1.0.2"),
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/swhitty/FlyingFox", exact: "0.27.1"),
     ],
     targets: [
         // OpenSSL's libcrypto (SHA-256 for cache keys; AES/HMAC for MeterLogger's messages).
@@ -49,7 +50,10 @@ let package = Package(
             dependencies: ["MeterLogger", "ESPImage", "COpenSSL", .product(name: "Subprocess", package: "swift-subprocess")]
         ),
         // The device twin: an ESP8266 ROM emulator with flash, timing and fault models.
-        .target(name: "DeviceSim", dependencies: ["SerialLink", "ESPFlasher", "ESPImage", "MeterLogger", "MQTT"]),
+        .target(
+            name: "DeviceSim",
+            dependencies: ["SerialLink", "ESPFlasher", "ESPImage", "MeterLogger", "MQTT", .product(name: "FlyingFox", package: "FlyingFox")]
+        ),
         // The command line: parses, calls the libraries, renders.
         .executableTarget(
             name: "mlprov",
