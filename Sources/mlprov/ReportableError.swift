@@ -35,3 +35,6 @@ extension ProfileError: ReportableError { var helpText: String? { help } }
 extension KeyStoreError: ReportableError { var helpText: String? { help } }
 extension MessageCryptoError: ReportableError { var helpText: String? { help } }
 extension CredentialsError: ReportableError { var helpText: String? { help } }
+extension WifiSetupInputError: ReportableError { var helpText: String? { help } }
+extension WifiSetupError: ReportableError { var helpText: String? { help } }
+extension WifiJoinError: ReportableError { var helpText: String? { help } }

@@ -26,8 +26,8 @@ private struct WebClient {
     init(base: URL) {
         self.base = base
         let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 5
-        configuration.timeoutIntervalForResource = 10
+        configuration.timeoutIntervalForRequest = 60  // generous: the full suite can keep the 2-core pool busy for seconds
+        configuration.timeoutIntervalForResource = 120
         session = URLSession(configuration: configuration, delegate: KeepRedirects(), delegateQueue: nil)
     }
 
@@ -155,7 +155,7 @@ struct TwinWebUITests {
         #expect(answer.headers.value(forHTTPHeaderField: "Location") == "impulse_meter_setting_up.html")
         let saved = try #require(twin.wifiSettings)
         #expect(saved.impulse == TwinWifiSettings.Impulse(serial: "123456789012", units: "12.345", impulsesPerUnit: "1000"))
-        #expect(await ui.waitForAfterSetup(timeout: .seconds(5)))
+        #expect(await ui.waitForAfterSetup(timeout: .seconds(60)))
         #expect(await seen.value == saved)
 
         _ = try await client.postForm(
@@ -174,7 +174,7 @@ struct TwinWebUITests {
             let answer = try await WebClient(base: ui.baseURL).postForm(
                 "/wifi/setup.cgi", "essid=Net&passwd=password123&mqtthost=\(broker.host)")
             #expect(answer.status == 302)
-            #expect(await ui.waitForAfterSetup(timeout: .seconds(10)))
+            #expect(await ui.waitForAfterSetup(timeout: .seconds(60)))
             #expect(ui.onlineError == nil)
             let online = try #require(ui.onlineClient)
             #expect(online.isOnline)
