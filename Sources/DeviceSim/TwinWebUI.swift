@@ -66,7 +66,13 @@ public final class TwinWebUI: Sendable {
     private let state: Mutex<State>
 
     /// `http://127.0.0.1:<port>`.
-    public var baseURL: URL { URL(string: "http://127.0.0.1:\(port)")! }
+    public var baseURL: URL {
+        var components = URLComponents()
+        components.scheme = "http"
+        components.host = "127.0.0.1"
+        components.port = Int(port)
+        return components.url ?? URL(fileURLWithPath: "/")
+    }
 
     /// The settings the last successful setup applied (also saved in the twin's flash:
     /// `ESP8266Twin.wifiSettings`).

@@ -18,11 +18,16 @@ struct DemoCommand: AsyncParsableCommand {
             with the usual DTR/RTS auto-reset wiring), flashes the five parts through the real \
             loader session, resets the board, shows its boot log and the identity the firmware \
             reports, and checks the twin's flash. Then it starts a private mosquitto on a free \
-            loopback port, lets the twin log in, and commissions it over MQTT (ping, version, \
-            status, a first sample), every message sealed with the device's key.
+            loopback port, sets up the board's wifi and MQTT host through its setup page (as \
+            `mlprov wifi --device-url` does), and commissions it over MQTT once it is online \
+            (ping, version, status, a first sample), every message sealed with the device's key.
 
             Example: mlprov demo --serial 9999996 --baud 115200
             """)
+
+    /// The demo site's wifi, as the twin's scan shows it.
+    static let siteSSID = "Demo-Site"
+    static let sitePassword = "demo-site-wifi"
 
     @Option(help: "The profile to take the device from.")
     var profile = "profiles/demo-twin.yaml"
@@ -76,19 +81,34 @@ struct DemoCommand: AsyncParsableCommand {
         let report: CommissioningReport
         do {
             report = try await PrivateBroker.run(users: [boardLogin.username: boardLogin.password, "mlprov": technicianPassword]) { broker in
-                console.info("MQTT: private mosquitto on \(broker.host):\(broker.port); the board logs in as \(boardLogin.username)")
-                let online = try await twin.goOnline(
-                    broker: broker.host, port: broker.port, username: boardLogin.username, password: boardLogin.password,
-                    identity: identity, settings: TwinMQTTSettings(sampleInterval: .seconds(2)))
+                console.info("MQTT: private mosquitto on \(broker.host):\(broker.port); the board will log in as \(boardLogin.username)")
+                // The board's setup page: the technician gives it the site's wifi and the MQTT host.
+                let webUI = try await twin.startSetupWebUI(
+                    scanResults: [.init(essid: Self.siteSSID, rssi: -51), .init(essid: "Neighbour", rssi: -80)],
+                    afterSetup: .goOnline(port: broker.port, settings: TwinMQTTSettings(sampleInterval: .seconds(2))))
+                guard let sitePassword = WifiPassword(Self.sitePassword) else {
+                    throw CommandFailure(message: "the demo's site password is not a WPA2 passphrase", help: nil)
+                }
+                let input = try WifiSetupInput(ssid: Self.siteSSID, password: sitePassword, mqttHost: broker.host, impulse: device.impulse)
+                let setup = try await WifiSetupClient(baseURL: webUI.baseURL).run(input) { console.info("wifi setup: \($0)") }
+                console.result("Wifi setup through the board's setup page (\(setup.deviceURL)): \(setup.page.rawValue) page, "
+                    + "site \(setup.ssid) \(setup.ssidVisible ? "visible at \(setup.rssi.map { "\($0) dBm" } ?? "?")" : "not visible"), reply \(setup.replyStatus) \(setup.replyPath)")
+                guard await webUI.waitForAfterSetup(timeout: .seconds(30)), let online = webUI.onlineClient else {
+                    await webUI.stop()
+                    throw CommandFailure(message: "the twin did not come online after wifi setup", help: "this is a bug in mlprov; please report it")
+                }
                 let report = await commission(
                     serial: device.serial, key: key,
                     broker: MQTTBrokerLogin(host: broker.host, port: broker.port, username: "mlprov", password: technicianPassword),
                     options: CommissioningOptions(sampleTimeout: .seconds(20)))
                 await online.stop()
+                await webUI.stop()
                 return report
             }
+        } catch let failure as CommandFailure {
+            throw console.fail(failure.message, help: failure.helpText, json: false)
         } catch {
-            throw console.fail("commissioning over MQTT could not start: \(error)", help: "is mosquitto installed? scripts/setup installs it", json: false)
+            throw console.fail("wifi setup and commissioning failed: \(error)", help: "is mosquitto installed? scripts/setup installs it", json: false)
         }
         console.result("Commissioning over MQTT (\(report.broker)):")
         for step in report.steps {
