@@ -23,7 +23,7 @@ struct MQTTClientTests {
             try await sender.publish("/config/v2/9999999/1/ping", payload: [1, 2, 3])  // not subscribed: never arrives
             try await sender.publish("/sample/v2/9999999/1700000000", payload: payload, qos: .atLeastOnce)
 
-            let message = try #require(await inbox.next(timeout: .seconds(5)))
+            let message = try #require(await inbox.next(timeout: .seconds(30)))
             #expect(message.topic == "/sample/v2/9999999/1700000000")
             #expect(message.payload == payload)
             #expect(message.qos == .atLeastOnce)
@@ -43,10 +43,10 @@ struct MQTTClientTests {
             try await client.subscribe("t/#")
             let inbox = MQTTInbox(client.messages)
             for name in ["a", "b", "c"] { try await client.publish("t/\(name)", payload: Array(name.utf8)) }
-            let second = await inbox.next(timeout: .seconds(5)) { $0.topic == "t/b" }
+            let second = await inbox.next(timeout: .seconds(30)) { $0.topic == "t/b" }
             #expect(second?.payload == Array("b".utf8))
-            #expect(await inbox.next(timeout: .seconds(5))?.topic == "t/a")
-            #expect(await inbox.next(timeout: .seconds(5))?.topic == "t/c")
+            #expect(await inbox.next(timeout: .seconds(30))?.topic == "t/a")
+            #expect(await inbox.next(timeout: .seconds(30))?.topic == "t/c")
             await client.disconnect()
         }
     }
