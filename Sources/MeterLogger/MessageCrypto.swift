@@ -229,8 +229,11 @@ enum CryptoPrimitives {
         var written: Int32 = 0
         var final: Int32 = 0
         let ok = output.withUnsafeMutableBufferPointer { out -> Bool in
-            guard EVP_CipherUpdate(context, out.baseAddress, &written, input, Int32(input.count)) == 1 else { return false }
-            return EVP_CipherFinal_ex(context, out.baseAddress! + Int(written), &final) == 1
+            // Never empty: it has room for two blocks beyond the input.
+            guard let start = out.baseAddress,
+                  EVP_CipherUpdate(context, start, &written, input, Int32(input.count)) == 1
+            else { return false }
+            return EVP_CipherFinal_ex(context, start + Int(written), &final) == 1
         }
         guard ok else { throw .cryptoFailure("AES-128-CBC: \(lastError())") }
         return Array(output[0..<Int(written + final)])

@@ -123,10 +123,15 @@ public struct WifiSetupClient: Sendable {
     static let kamstrupPage = "/wifi/wifi_setup.tpl"
     static let impulsePage = "/wifi/impulse_meter_wifi_setup.tpl"
 
+    /// `path` on the device, below the base URL's own path (without its trailing slashes).
     func url(_ path: String) -> URL {
-        var text = baseURL.absoluteString
-        while text.hasSuffix("/") { text.removeLast() }
-        return URL(string: text + path)!
+        guard var components = URLComponents(url: baseURL, resolvingAgainstBaseURL: false) else {
+            return baseURL.appendingPathComponent(path)
+        }
+        var base = components.path
+        while base.hasSuffix("/") { base.removeLast() }
+        components.path = base + path
+        return components.url ?? baseURL.appendingPathComponent(path)
     }
 
     /// `GET /` and the redirect's target (read from Location, or from the final URL when

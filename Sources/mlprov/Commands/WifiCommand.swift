@@ -69,6 +69,15 @@ struct WifiCommand: AsyncParsableCommand {
 
     static let defaultDeviceURL = "http://192.168.4.1/"
 
+    /// The board's setup page on its own AP (facts/meterlogger.md, "Setup access point").
+    static var defaultDevice: URL {
+        var components = URLComponents()
+        components.scheme = "http"
+        components.host = "192.168.4.1"
+        components.path = "/"
+        return components.url ?? URL(fileURLWithPath: "/")
+    }
+
     /// Everything checked before any request.
     struct Plan {
         var serial: MeterSerial
@@ -88,7 +97,7 @@ struct WifiCommand: AsyncParsableCommand {
         }
 
         let client = WifiSetupClient(
-            baseURL: plan.deviceURL ?? URL(string: Self.defaultDeviceURL)!, scanTimeout: .seconds(max(1, scanTimeout)))
+            baseURL: plan.deviceURL ?? Self.defaultDevice, scanTimeout: .seconds(max(1, scanTimeout)))
         let progress: @Sendable (String) -> Void = { console.info($0) }
         let report: WifiSetupReport
         do {
