@@ -19,7 +19,7 @@ public final class SerialPort: ByteLink {
     public static let defaultBaud = 115_200
 
     /// How long a taken lock is waited for before the port counts as busy.
-    public static let busyGrace: Duration = .milliseconds(300)
+    public static let busyGrace: Duration = .seconds(1)
 
     /// The device path this port was opened with.
     public let path: String
