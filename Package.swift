@@ -21,6 +21,10 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // libmosquitto, the MQTT client library the boards' broker side is tested with.
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
+        // libusb: USB enumeration and hotplug of serial adapters.
+        .systemLibrary(name: "CLibUSB", pkgConfig: "libusb-1.0", providers: [.apt(["libusb-1.0-0-dev"])]),
+        // zlib: deflate for the flasher stub's compressed writes.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // termios2 shim: any baud rate (74880, 1500000) and reading the rate back.
         .target(name: "CTermios"),
         // Byte links: termios serial port, pseudo-terminal pair, in-memory pair.
@@ -28,7 +32,9 @@ let package = Package(
         // ESP8266 image format: header, segments, checksum, flash parameters.
         .target(name: "ESPImage"),
         // ESP8266 ROM loader protocol: SLIP, commands, session, flash plans.
-        .target(name: "ESPFlasher", dependencies: ["SerialLink", "ESPImage"]),
+        .target(name: "ESPFlasher", dependencies: ["SerialLink", "ESPImage", "CZlib", "COpenSSL"]),
+        // USB serial adapters: enumeration (libusb), sysfs tty/by-path mapping, hotplug stream.
+        .target(name: "DeviceDiscovery", dependencies: ["CLibUSB", "SerialLink"]),
         // The device's domain: profiles → variants → make variables, sw_version import.
         .target(
             name: "MeterLogger",
@@ -54,11 +60,26 @@ let package = Package(
             name: "DeviceSim",
             dependencies: ["SerialLink", "ESPFlasher", "ESPImage", "MeterLogger", "MQTT", .product(name: "FlyingFox", package: "FlyingFox")]
         ),
+        // The flashing station: boards on ports (fixed or hotplugged), provisioned in parallel.
+        .target(
+            name: "Station",
+            dependencies: ["DeviceDiscovery", "ESPFlasher", "ESPImage", "SerialLink", "MeterLogger", "FirmwareBuild", "Provisioning"]
+        ),
+        // The flasher stub's C core (firmware/stub/core) built for the host behind a pty HAL,
+        // so tests drive the very protocol code that runs on the chip.
+        .target(
+            name: "CStubHost",
+            path: "firmware/stub",
+            exclude: ["Makefile", "README.md", "esp8266"],
+            sources: ["core", "host"],
+            publicHeadersPath: "host/include"
+        ),
         // The command line: parses, calls the libraries, renders.
         .executableTarget(
             name: "mlprov",
             dependencies: [
                 "SerialLink", "ESPImage", "ESPFlasher", "DeviceSim", "MeterLogger", "FirmwareBuild", "MQTT", "Provisioning",
+                "DeviceDiscovery", "Station",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -69,7 +90,12 @@ let package = Package(
         ),
         .testTarget(name: "SerialLinkTests", dependencies: ["SerialLink"]),
         .testTarget(name: "ESPImageTests", dependencies: ["ESPImage", "TestSupport"]),
-        .testTarget(name: "ESPFlasherTests", dependencies: ["ESPFlasher", "ESPImage", "DeviceSim", "SerialLink", "TestSupport"]),
+        .testTarget(name: "ESPFlasherTests", dependencies: ["ESPFlasher", "ESPImage", "DeviceSim", "SerialLink", "TestSupport", "CStubHost"]),
+        .testTarget(name: "DeviceDiscoveryTests", dependencies: ["DeviceDiscovery", "SerialLink", "TestSupport"]),
+        .testTarget(
+            name: "StationTests",
+            dependencies: ["Station", "DeviceDiscovery", "DeviceSim", "ESPFlasher", "ESPImage", "SerialLink", "MeterLogger", "Provisioning", "TestSupport"]
+        ),
         .testTarget(name: "MeterLoggerTests", dependencies: ["MeterLogger", "ESPImage", "TestSupport"]),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport"]),
         .testTarget(

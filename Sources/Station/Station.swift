@@ -1,0 +1,2 @@
+// The flashing station (issue 6). Placeholder until the station engine lands.
+enum StationModule {}

@@ -1,0 +1,2 @@
+#pragma once
+int mlprov_stub_host_placeholder(void);
