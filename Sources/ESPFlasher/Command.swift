@@ -17,14 +17,26 @@ public struct Opcode: RawRepresentable, Hashable, Sendable, CustomStringConverti
     public static let writeReg = Opcode(rawValue: 0x09)
     public static let readReg = Opcode(rawValue: 0x0A)
     // Commands of later ROMs and of stub loaders; the ESP8266 ROM answers them "invalid".
+    public static let spiSetParams = Opcode(rawValue: 0x0B)
+    public static let spiAttach = Opcode(rawValue: 0x0D)
     public static let changeBaudRate = Opcode(rawValue: 0x0F)
+    public static let flashDeflBegin = Opcode(rawValue: 0x10)
+    public static let flashDeflData = Opcode(rawValue: 0x11)
+    public static let flashDeflEnd = Opcode(rawValue: 0x12)
     public static let spiFlashMD5 = Opcode(rawValue: 0x13)
     public static let getSecurityInfo = Opcode(rawValue: 0x14)
+    // Stub-only commands (firmware/stub/PROTOCOL.md).
+    public static let eraseFlash = Opcode(rawValue: 0xD0)
+    public static let eraseRegion = Opcode(rawValue: 0xD1)
+    public static let readFlash = Opcode(rawValue: 0xD2)
+    public static let runUserCode = Opcode(rawValue: 0xD3)
 
     private static let names: [UInt8: String] = [
         0x02: "FLASH_BEGIN", 0x03: "FLASH_DATA", 0x04: "FLASH_END", 0x05: "MEM_BEGIN",
         0x06: "MEM_END", 0x07: "MEM_DATA", 0x08: "SYNC", 0x09: "WRITE_REG", 0x0A: "READ_REG",
-        0x0F: "CHANGE_BAUDRATE", 0x13: "SPI_FLASH_MD5", 0x14: "GET_SECURITY_INFO",
+        0x0B: "SPI_SET_PARAMS", 0x0D: "SPI_ATTACH", 0x0F: "CHANGE_BAUDRATE", 0x10: "FLASH_DEFL_BEGIN",
+        0x11: "FLASH_DEFL_DATA", 0x12: "FLASH_DEFL_END", 0x13: "SPI_FLASH_MD5", 0x14: "GET_SECURITY_INFO",
+        0xD0: "ERASE_FLASH", 0xD1: "ERASE_REGION", 0xD2: "READ_FLASH", 0xD3: "RUN_USER_CODE",
     ]
 
     public var description: String {
@@ -121,13 +133,13 @@ extension Request {
         Request(.memEnd, payload: words(execute ? 0 : 1, entry))
     }
 
-    private static func dataPacket(_ opcode: Opcode, _ data: [UInt8], sequence: UInt32) -> Request {
+    static func dataPacket(_ opcode: Opcode, _ data: [UInt8], sequence: UInt32) -> Request {
         var payload = words(UInt32(data.count), sequence, 0, 0)
         payload += data
         return Request(opcode, payload: payload, checksum: loaderChecksum(data))
     }
 
-    private static func words(_ values: UInt32...) -> [UInt8] {
+    static func words(_ values: UInt32...) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(values.count * 4)
         for value in values { bytes.appendLE32(value) }

@@ -22,6 +22,10 @@ public indirect enum FlasherError: Error, Equatable, Sendable, CustomStringConve
     case invalidPlan(FlashPlanError)
     /// A file or image problem.
     case image(part: String, ImageError)
+    /// The RAM stub was uploaded and started but never sent its greeting.
+    case stubDidNotStart(entry: UInt32)
+    /// What the stub read back from flash has another MD5 than what was sent.
+    case verifyFailed(part: String, expected: String, found: String)
 
     public var description: String {
         switch self {
@@ -29,7 +33,7 @@ public indirect enum FlasherError: Error, Equatable, Sendable, CustomStringConve
         case .noResponse(let command, let timeout):
             "no reply to \(command) within \(timeout.formattedSeconds)"
         case .commandFailed(let command, let code):
-            "the chip refused \(command): " + (code.map { ROMErrorCode(rawValue: $0)?.description ?? "error \(hex($0, digits: 2))" } ?? "no status")
+            "the chip refused \(command): " + (code.map(Self.errorName) ?? "no status")
         case .syncFailed(let link, let attempts, let baud):
             "no answer from an ESP8266 ROM loader on \(link) at \(baud) baud after \(attempts) reset attempts"
         case .wrongChip(let value):
@@ -40,7 +44,16 @@ public indirect enum FlasherError: Error, Equatable, Sendable, CustomStringConve
             "writing \(part) failed at flash offset \(hex(offset)): \(cause)"
         case .invalidPlan(let error): "\(error)"
         case .image(let part, let error): "\(part): \(error)"
+        case .stubDidNotStart(let entry):
+            "the flasher stub started at \(hex(entry)) did not greet within \(LoaderSession.stubGreetingTimeout.formattedSeconds)"
+        case .verifyFailed(let part, let expected, let found):
+            "\(part) reads back wrong: MD5 \(found) on the chip, \(expected) sent"
         }
+    }
+
+    /// The name of a failed reply's error code, ROM or stub.
+    static func errorName(_ code: UInt8) -> String {
+        ROMErrorCode(rawValue: code)?.description ?? StubErrorCode(rawValue: code)?.description ?? "error \(hex(code, digits: 2))"
     }
 
     /// What the user can try next.
@@ -55,6 +68,9 @@ public indirect enum FlasherError: Error, Equatable, Sendable, CustomStringConve
         case .noResponse: "the board stopped answering; check the cable and power, then run again"
         case .partFailed(_, _, let cause): cause.help ?? "run the same command again: parts are rewritten whole"
         case .invalidPlan(let error): error.help
+        case .stubDidNotStart:
+            "reset the board (or re-plug it) and run again with --no-stub to flash through the ROM loader alone"
+        case .verifyFailed: "check the power supply and the cable, then run again: parts are rewritten whole"
         default: nil
         }
     }

@@ -5,7 +5,12 @@ extension LoaderSession {
     /// what the plan computed; blocks go out one by one, each retried on a refusal. A
     /// failure names the part and the flash offset of the block that failed; running the
     /// same plan again rewrites the part from its start.
+    /// With a stub running, the parts go compressed instead (`writeCompressed`).
     public func write(_ plan: FlashPlan, progress: (FlashEvent) -> Void = { _ in }) throws(FlasherError) {
+        if let stub = runningStub {
+            try writeCompressed(plan, stub: stub, progress: progress)
+            return
+        }
         for operation in plan.operations {
             let part = operation.part
             let started = ContinuousClock.now

@@ -10,7 +10,10 @@ import SerialLink
 public final class LoaderSession {
     public let link: ByteLink
     private var decoder = SLIPDecoder()
-    private var pending: [Response] = []
+    /// Frames received but not yet asked for, oldest first.
+    private var pending: [[UInt8]] = []
+    /// The stub that answers instead of the ROM since `startStub`, nil while the ROM does.
+    public internal(set) var runningStub: FlasherStub?
 
     /// esptool's default per-command timeout; the ROM answers in milliseconds.
     public static let defaultTimeout: Duration = .seconds(3)
@@ -52,20 +55,27 @@ public final class LoaderSession {
 
     /// Waits for a reply to `opcode`.
     public func receive(for opcode: Opcode, timeout: Duration) throws(FlasherError) -> Response {
+        let frame = try receiveFrame(timeout: timeout, onTimeout: .noResponse(command: opcode, timeout: timeout)) { frame in
+            Response(decoding: frame)?.opcode == opcode
+        }
+        // `receiveFrame` only returns frames that decode.
+        return Response(decoding: frame) ?? Response(opcode, data: [])
+    }
+
+    /// Waits for the first frame `matches` accepts; frames before it are dropped.
+    func receiveFrame(timeout: Duration, onTimeout: FlasherError, matches: ([UInt8]) -> Bool) throws(FlasherError) -> [UInt8] {
         let deadline = ContinuousClock.now + timeout
         while true {
-            if let index = pending.firstIndex(where: { $0.opcode == opcode }) {
-                let response = pending[index]
+            if let index = pending.firstIndex(where: matches) {
+                let frame = pending[index]
                 pending.removeSubrange(...index)
-                return response
+                return frame
             }
             pending.removeAll()
             let bytes: [UInt8]
             do { bytes = try link.read(maxCount: 4096, deadline: deadline) } catch { throw .link(error) }
-            if bytes.isEmpty { throw .noResponse(command: opcode, timeout: timeout) }
-            for case .packet(let packet) in decoder.feed(bytes) {
-                if let response = Response(decoding: packet) { pending.append(response) }
-            }
+            if bytes.isEmpty { throw onTimeout }
+            for case .packet(let packet) in decoder.feed(bytes) { pending.append(packet) }
         }
     }
 
@@ -101,6 +111,7 @@ public final class LoaderSession {
             do { try reset.perform(on: link, attempt: attempt) } catch { throw .link(error) }
             for _ in 0..<Self.syncsPerAttempt {
                 try discardInput()
+                runningStub = nil
                 do {
                     try sync()
                     return
@@ -211,6 +222,7 @@ public final class LoaderSession {
             try link.setControlLines(dtr: false, rts: true)
             ESPFlasher.sleep(ResetStrategy.resetHold)
             try link.setControlLines(dtr: false, rts: false)
+            runningStub = nil
         } catch {
             throw .link(error)
         }
@@ -238,8 +250,13 @@ public final class LoaderSession {
     }
 
     /// Leaves the loader through FLASH_BEGIN(0) + FLASH_END(run user code): the closest the
-    /// ROM comes to a reset where DTR/RTS cannot be driven.
+    /// ROM comes to a reset where DTR/RTS cannot be driven. A stub has RUN_USER_CODE.
     private func runFirmware() throws(FlasherError) {
+        if runningStub != nil {
+            try send(.runUserCode())
+            runningStub = nil
+            return
+        }
         try flashBegin(eraseSize: 0, packetCount: 0, offset: 0)
         try flashEnd(.runUserCode)
     }

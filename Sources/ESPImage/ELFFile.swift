@@ -302,7 +302,7 @@ public enum ELFError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .badMagic(let found):
-            "not an ELF file: bytes 0-3 are \(found.map { hexByte($0) }.joined(separator: " ")), expected 7f 45 4c 46"
+            "not an ELF file: bytes 0-3 are \(found.map { hexString([$0]) }.joined(separator: " ")), expected 7f 45 4c 46"
         case .notClass32(let found):
             "not a 32-bit ELF file: byte 4 (class) is \(found), expected 1"
         case .notLittleEndian(let found):
@@ -337,7 +337,3 @@ public enum ELFError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-private func hexByte(_ byte: UInt8) -> String {
-    let text = String(byte, radix: 16)
-    return text.count == 1 ? "0" + text : text
-}

@@ -1,4 +1,5 @@
 import COpenSSL
+import ESPImage
 
 /// The two keys a board's MQTT messages are protected with, both derived from its KEY
 /// (facts/meterlogger.md, "Names and keys derived from SERIAL and KEY"): SHA-256 over the
@@ -100,16 +101,7 @@ public enum MessageCrypto {
     // MARK: Hex, as the debug commands and test vectors write messages
 
     /// `bytes` as lowercase hex, two digits a byte.
-    public static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: text, as: UTF8.self)
-    }
+    public static func hex(_ bytes: [UInt8]) -> String { hexString(bytes) }
 
     /// The bytes `text` spells in hex (either case, an even number of digits; surrounding
     /// whitespace ignored). Nil for anything else.

@@ -42,6 +42,10 @@ final class Console: @unchecked Sendable {
             if attempt == 1 { info("Connecting…") } else { info("Connecting… (attempt \(attempt) of \(of))") }
         case .connected(let chip):
             info("Connected to \(chip.chip), MAC \(chip.mac), chip id \(hex(chip.chipID))")
+        case .stubStarted:
+            info("Flasher stub running: compressed writes, each part verified by MD5")
+        case .stubFallback:
+            info("The flasher stub did not start; carrying on with the ROM loader alone")
         case .erasing(let part, let range):
             info("Erasing \(hex(range.lowerBound))–\(hex(range.upperBound - 1)) for \(part)")
         case .writing(let part, let written, let total):

@@ -1,0 +1,101 @@
+import ESPImage
+
+/// The stub side of a session: starting the RAM stub and the commands only a stub has.
+extension LoaderSession {
+    /// How long a started stub may take to greet (it only sets up its UART first).
+    public static let stubGreetingTimeout: Duration = .seconds(1)
+    /// SPI_FLASH_MD5 reads the flash at about 8 s per MiB at worst (esptool's allowance).
+    public static let md5TimeoutPerMiB: Duration = .seconds(8)
+
+    /// Uploads `stub` to RAM through MEM_BEGIN/MEM_DATA, starts it with MEM_END and waits
+    /// for its greeting. From then on `write(_:)` sends compressed parts and verifies them.
+    public func startStub(_ stub: FlasherStub) throws(FlasherError) {
+        guard runningStub == nil else { return }
+        for segment in stub.segments where !segment.bytes.isEmpty {
+            let blocks = stride(from: 0, to: segment.bytes.count, by: FlasherStub.uploadBlockSize).map {
+                Array(segment.bytes[$0..<min($0 + FlasherStub.uploadBlockSize, segment.bytes.count)])
+            }
+            try memBegin(size: segment.bytes.count, packetCount: blocks.count, packetSize: FlasherStub.uploadBlockSize, address: segment.address)
+            for (sequence, block) in blocks.enumerated() { try memData(block, sequence: sequence) }
+        }
+        try memEnd(execute: true, entry: stub.entry)
+        _ = try receiveFrame(timeout: Self.stubGreetingTimeout, onTimeout: .stubDidNotStart(entry: stub.entry)) {
+            $0 == FlasherStub.greeting
+        }
+        runningStub = stub
+    }
+
+    /// Starts `stub`; when it does not greet and `reset` can bring the chip back, resets into
+    /// the ROM and syncs again, so the job goes on uncompressed. Returns whether the stub runs.
+    public func startStubOrFallBack(_ stub: FlasherStub, reset: ResetStrategy, progress: (FlashEvent) -> Void = { _ in }) throws(FlasherError) -> Bool {
+        do {
+            try startStub(stub)
+            progress(.stubStarted)
+            return true
+        } catch .stubDidNotStart(let entry) {
+            guard reset != .none else { throw .stubDidNotStart(entry: entry) }
+            progress(.stubFallback)
+            try connect(reset: reset, progress: progress)
+            return false
+        }
+    }
+
+    /// The stub's MD5 of `size` flash bytes at `offset`.
+    public func flashMD5(offset: Int, size: Int) throws(FlasherError) -> [UInt8] {
+        let timeout = Self.defaultTimeout + Self.md5TimeoutPerMiB * (Double(size) / Double(1 << 20))
+        let response = try command(.spiFlashMD5(address: UInt32(offset), size: UInt32(size)), timeout: timeout)
+        let digest = response.body
+        guard digest.count == 16 else { throw .commandFailed(command: .spiFlashMD5, code: nil) }
+        return digest
+    }
+
+    /// Writes every part of `plan` through the stub: each part one zlib stream in blocks of
+    /// the stub's size, then its MD5 compared with the stub's. A refused block, a lost reply
+    /// or a digest mismatch rewrites the part from its start (up to `blockAttempts` times).
+    func writeCompressed(_ plan: FlashPlan, stub: FlasherStub, progress: (FlashEvent) -> Void) throws(FlasherError) {
+        for operation in plan.operations {
+            let part = operation.part
+            let started = ContinuousClock.now
+            let compressed = ZlibStream.compress(part.bytes, windowBits: stub.maxWindowBits)
+            let expected = MD5.digest(part.bytes)
+            var attempt = 1
+            while true {
+                do throws(FlasherError) {
+                    try writeStream(compressed, of: part, blockSize: stub.maxBlockSize, progress: progress)
+                    let digest = try flashMD5(offset: part.offset, size: part.bytes.count)
+                    guard digest == expected else {
+                        throw .verifyFailed(part: part.name, expected: hexString(expected), found: hexString(digest))
+                    }
+                    break
+                } catch {
+                    let failure = FlasherError.partFailed(part: part.name, offset: part.offset, cause: error)
+                    if case .link = error { throw failure }
+                    guard attempt < Self.blockAttempts else { throw failure }
+                    progress(.retrying(part: part.name, offset: part.offset, reason: error.description))
+                    attempt += 1
+                    try resynchronize()
+                }
+            }
+            progress(.partWritten(part: part.name, offset: part.offset, bytes: part.bytes.count,
+                                  seconds: (ContinuousClock.now - started).seconds))
+        }
+    }
+
+    /// FLASH_DEFL_BEGIN and the blocks of one part's stream.
+    private func writeStream(_ compressed: [UInt8], of part: FlashPart, blockSize: Int, progress: (FlashEvent) -> Void) throws(FlasherError) {
+        let blockCount = (compressed.count + blockSize - 1) / blockSize
+        let sectors = part.offset..<(part.offset + (part.bytes.count + ESP8266.flashSectorSize - 1) / ESP8266.flashSectorSize * ESP8266.flashSectorSize)
+        progress(.erasing(part: part.name, range: sectors))
+        try command(.flashDeflBegin(
+            uncompressedSize: UInt32(part.bytes.count), packetCount: UInt32(blockCount), packetSize: UInt32(blockSize), offset: UInt32(part.offset)))
+        // A block may wait for the previous block's erase and program work (one in flight).
+        let blockTimeout = Self.defaultTimeout + Self.eraseTimeoutPerMiB * (Double(4 * blockSize) / Double(1 << 20))
+        for sequence in 0..<blockCount {
+            let start = sequence * blockSize
+            let block = Array(compressed[start..<min(start + blockSize, compressed.count)])
+            try command(.flashDeflData(block, sequence: UInt32(sequence)), timeout: blockTimeout)
+            let sent = min(compressed.count, start + blockSize)
+            progress(.writing(part: part.name, written: part.bytes.count * sent / compressed.count, total: part.bytes.count))
+        }
+    }
+}
