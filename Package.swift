@@ -58,7 +58,7 @@ let package = Package(
         // The device twin: an ESP8266 ROM emulator with flash, timing and fault models.
         .target(
             name: "DeviceSim",
-            dependencies: ["SerialLink", "ESPFlasher", "ESPImage", "MeterLogger", "MQTT", .product(name: "FlyingFox", package: "FlyingFox")]
+            dependencies: ["SerialLink", "ESPFlasher", "ESPImage", "MeterLogger", "MQTT", "CZlib", .product(name: "FlyingFox", package: "FlyingFox")]
         ),
         // The flashing station: boards on ports (fixed or hotplugged), provisioned in parallel.
         .target(

@@ -76,8 +76,11 @@ public final class ESP8266Twin: Sendable {
     public var events: [TwinEvent] { state.withLock { $0.events } }
     /// The rate the ROM locked to at the last SYNC, nil before one (or after a reset).
     public var lockedBaud: Int? { state.withLock { $0.engine.lockedBaud } }
-    /// RAM written by MEM_DATA since the last reset.
-    public var ram: RAMImage { state.withLock { $0.engine.ram } }
+    /// RAM written by MEM_DATA since the last reset (the stub's view while one runs).
+    public var ram: RAMImage { state.withLock { $0.stub?.ram ?? $0.engine.ram } }
+    /// The rate the flasher stub's UART runs at while a RAM program runs as a stub, nil
+    /// otherwise (it starts at the ROM's rate and follows CHANGE_BAUDRATE).
+    public var stubBaud: Int? { state.withLock { $0.stub?.uartBaud } }
 
     /// Called for every event, on the thread that caused it, outside the twin's lock.
     public var onEvent: (@Sendable (TwinEvent) -> Void)? {
@@ -92,9 +95,13 @@ public final class ESP8266Twin: Sendable {
         state.withLock { $0.faults.arm(fault, receivedSoFar: $0.totalReceived) }
     }
 
-    /// Sectors that refuse programming from now on (FLASH_DATA gets error 0x08).
+    /// Sectors that refuse programming from now on (the ROM's FLASH_DATA gets error 0x08,
+    /// the stub reports 0xC4 at the next data block or END).
     public func setFailingSectors(_ sectors: Set<Int>) {
-        state.withLock { $0.engine.failingSectors = sectors }
+        state.withLock { state in
+            state.engine.failingSectors = sectors
+            state.stub?.failingSectors = sectors
+        }
     }
 
     /// Presses the reset button with GPIO0 strapped for `mode` (for fronts without control
@@ -247,6 +254,10 @@ struct TwinState: Sendable {
     let configuration: TwinConfiguration
     var flash: FlashMemory
     var engine: ROMLoaderEngine
+    /// The flasher stub, while a RAM program runs (chip `.runningRAM`).
+    var stub: StubLoaderEngine?
+    /// When the stub's replies can leave (one block in flight).
+    var stubSchedule = StubWorkSchedule()
     var chip: ChipState = .poweredOff
     var circuit: ResetCircuit
     var faults = LineFaultInjector()
@@ -294,6 +305,7 @@ struct TwinState: Sendable {
         generation += 1
         pendingLogs = []
         engine.reset()
+        stopStub()
         circuit.powerOn(lines: lines)
         record(.poweredOn(front: name))
         if circuit.enLow {
@@ -307,6 +319,7 @@ struct TwinState: Sendable {
         generation += 1
         pendingLogs = []
         engine.reset()
+        stopStub()
         chip = .poweredOff
         record(.frontClosed(front: name))
     }
@@ -316,6 +329,7 @@ struct TwinState: Sendable {
         generation += 1
         pendingLogs = []
         engine.reset()
+        stopStub()
         chip = .inReset
         record(.resetAsserted)
     }
@@ -336,6 +350,7 @@ struct TwinState: Sendable {
     /// The chip starts: download mode or boot from flash; queues the boot log.
     mutating func boot(_ mode: TwinBootMode, trigger: BootRecord.Trigger, notBefore: Instant) {
         engine.reset()
+        stopStub()
         if trigger == .powerOn || trigger == .resetPin { latchedBootMode = mode }
         let bootRecord = mode == .download ? BootROM.downloadMode(trigger: trigger) : BootROM.bootFromFlash(flash, trigger: trigger)
         switch bootRecord.outcome {
@@ -368,9 +383,21 @@ struct TwinState: Sendable {
         if pulled {
             result.cablePulledAt = clock.instant(afterBytes: bytes.count, from: chunkStart, baud: lineBaud)
         }
-        // A chip in reset, running an application or a RAM program does not hear the ROM protocol.
-        guard chip == .download, !bytes.isEmpty else { return result }
+        guard !bytes.isEmpty else { return result }
+        switch chip {
+        case .download:
+            ingestROM(bytes, lineBaud: lineBaud, chunkStart: chunkStart, clock: &clock, into: &result)
+        case .runningRAM where stub != nil:
+            ingestStub(bytes, lineBaud: lineBaud, chunkStart: chunkStart, clock: &clock, into: &result)
+        default:
+            break  // a chip in reset or running an application does not hear the loader protocol
+        }
+        return result
+    }
 
+    /// The ROM loader handles received bytes.
+    private mutating func ingestROM(_ bytes: [UInt8], lineBaud: Int, chunkStart: Instant, clock: inout LineClock, into result: inout Ingest) {
+        let timing = configuration.timing
         for outcome in engine.receive(bytes, lineBaud: lineBaud, flash: &flash) {
             if let ignored = outcome.ignored {
                 counters.ignoredFrames += 1
@@ -408,8 +435,79 @@ struct TwinState: Sendable {
                 result.leaveLoader = (result.writes.last?.due ?? ready, outcome.followUp == .reboot ? .reboot : .runUserCode)
             case .runRAM(let entry):
                 chip = .runningRAM(entry: entry)
+                startStub(StubLoaderEngine(startedBy: engine, limits: configuration.stubLimits), entry: entry, readyAt: ready, clock: &clock, into: &result)
             }
         }
-        return result
+    }
+
+    // MARK: Stub mode
+
+    /// The RAM program starts and runs as a flasher stub: it greets the host.
+    private mutating func startStub(_ started: StubLoaderEngine, entry: UInt32, readyAt ready: Instant, clock: inout LineClock, into result: inout Ingest) {
+        stub = started
+        stubSchedule = StubWorkSchedule()
+        record(.stubStarted(entry: entry))
+        send(started.greetingFrame, readyAt: ready, baud: started.uartBaud, clock: &clock, into: &result)
+    }
+
+    mutating func stopStub() {
+        stub = nil
+        stubSchedule = StubWorkSchedule()
+    }
+
+    /// The stub handles received bytes; `StubWorkSchedule` says when its replies leave.
+    private mutating func ingestStub(_ bytes: [UInt8], lineBaud: Int, chunkStart: Instant, clock: inout LineClock, into result: inout Ingest) {
+        guard var running = stub else { return }
+        let timing = configuration.timing
+        let outcomes = running.receive(bytes, lineBaud: lineBaud, flash: &flash)
+        stub = running
+        for outcome in outcomes {
+            if let ignored = outcome.ignored {
+                counters.ignoredFrames += 1
+                record(.ignored(ignored))
+                continue
+            }
+            if let opcode = outcome.opcode {
+                counters.commands[opcode, default: 0] += 1
+                record(.stubRequest(opcode, error: outcome.error))
+            }
+            if outcome.error != nil { counters.failedCommands += 1 }
+
+            let work = outcome.work
+            counters.sectorErases += work.erase.sectorErases
+            counters.blockErases += work.erase.blockErases
+            counters.sectorsErased += work.erase.sectorsCovered
+            counters.bytesProgrammed += work.programmedBytes
+            let flashTime = timing.eraseTime(work.erase) + timing.programTime(bytes: work.programmedBytes)
+            counters.flashBusyTime += flashTime
+            counters.registerDelayTime += work.registerDelay
+
+            let complete = clock.instant(afterBytes: outcome.completedAfterBytes, from: chunkStart, baud: lineBaud)
+            let ready = stubSchedule.replyReady(
+                complete: complete, flashTime: flashTime, registerDelay: work.registerDelay, workAfterReply: outcome.workAfterReply)
+            for frame in outcome.frames {
+                send(frame, readyAt: ready, baud: outcome.replyBaud, clock: &clock, into: &result)
+            }
+
+            switch outcome.followUp {
+            case .stay:
+                break
+            case .reboot, .runUserCode:
+                chip = .leavingLoader
+                stopStub()
+                result.leaveLoader = (result.writes.last?.due ?? ready, outcome.followUp == .reboot ? .reboot : .runUserCode)
+            case .runRAM(let entry):
+                chip = .runningRAM(entry: entry)
+                startStub(running.restarted(), entry: entry, readyAt: ready, clock: &clock, into: &result)
+            }
+        }
+    }
+
+    /// Plans one frame on the transmitter.
+    private mutating func send(_ frame: StubLoaderEngine.Frame, readyAt ready: Instant, baud: Int, clock: inout LineClock, into result: inout Ingest) {
+        let framed = SLIP.encode(frame.packet)
+        let due = clock.send(count: framed.count, readyAt: ready, baud: baud)
+        counters.sendLineTime += configuration.timing.wireTime(bytes: framed.count, baud: baud)
+        result.writes.append(PlannedWrite(bytes: framed, due: due))
     }
 }

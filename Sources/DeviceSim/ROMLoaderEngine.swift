@@ -15,7 +15,8 @@ import ESPImage
 /// - FLASH_BEGIN erases up front, with the ROM's erase-size bug
 ///   (`ESP8266.romErasedRange`), NOR semantics on every write.
 /// - FLASH_END leaves the loader: 0 reboots (soft reset), 1 runs the code in flash.
-/// - MEM_END(execute) leaves the loader for the uploaded RAM program.
+/// - MEM_END(execute) leaves the loader for the uploaded RAM program, which the twin runs
+///   as an esptool-compatible flasher stub (`StubLoaderEngine`).
 public struct ROMLoaderEngine: Sendable {
     /// The value the ROM puts in each SYNC reply (non-zero: a stub would answer 0). The twin
     /// uses the first word of the SYNC payload.
@@ -102,7 +103,8 @@ public struct ROMLoaderEngine: Sendable {
     public private(set) var ram = RAMImage()
 
     private var decoder = SLIPDecoder()
-    private var registers: ChipRegisters
+    /// The chip's registers (a stub started from RAM inherits them).
+    private(set) var registers: ChipRegisters
     private var flashTransfer: Transfer?
     private var memTransfer: Transfer?
 

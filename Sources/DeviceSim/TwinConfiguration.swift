@@ -47,6 +47,9 @@ public struct TwinConfiguration: Sendable {
     /// RC network on EN). A reset sequence that passes through "EN high, GPIO0 high" for
     /// less than this (two separate DTR/RTS calls) still enters download mode, as on boards.
     public var resetReleaseDelay: Duration
+    /// What the flasher stub the twin runs after MEM_END(execute) accepts (block size,
+    /// inflate window); esptool's stub by default.
+    public var stubLimits: StubLoaderEngine.Limits
 
     /// The MAC address the default twin carries (Espressif's 18:FE:34 OUI); chip id 0xA1B2C3.
     public static let defaultMAC: MACAddress = {
@@ -70,7 +73,8 @@ public struct TwinConfiguration: Sendable {
         faults: FaultPlan = .none,
         registers: [UInt32: UInt32] = [:],
         bootLogDelayAfterFlashEnd: Duration = .milliseconds(30),
-        resetReleaseDelay: Duration = .milliseconds(1)
+        resetReleaseDelay: Duration = .milliseconds(1),
+        stubLimits: StubLoaderEngine.Limits = .esptool
     ) {
         self.mac = mac
         self.chipDetectValue = chipDetectValue
@@ -83,6 +87,7 @@ public struct TwinConfiguration: Sendable {
         self.registers = registers
         self.bootLogDelayAfterFlashEnd = bootLogDelayAfterFlashEnd
         self.resetReleaseDelay = resetReleaseDelay
+        self.stubLimits = stubLimits
     }
 
     /// The OTP words for `mac`: MAC0, MAC1, MAC3 (MAC2 at 0x3FF00058 reads 0).

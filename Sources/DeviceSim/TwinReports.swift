@@ -14,8 +14,8 @@ public enum ChipState: Sendable, Equatable, CustomStringConvertible {
     case runningApp
     /// The boot from flash failed (blank flash, bad image, checksum error): halted.
     case halted
-    /// MEM_END(execute) jumped to a RAM program; the twin does not emulate it and stays
-    /// silent until the next reset.
+    /// MEM_END(execute) jumped to a RAM program; the twin runs it as an esptool-compatible
+    /// flasher stub (`StubLoaderEngine`) until a reset, FLASH_END(0) or RUN_USER_CODE.
     case runningRAM(entry: UInt32)
 
     public var description: String {
@@ -81,6 +81,10 @@ public enum TwinEvent: Sendable, Equatable, CustomStringConvertible {
     case booted(mode: TwinBootMode, outcome: BootRecord.Outcome)
     /// A request was answered; `error` is set when it failed.
     case request(Opcode, error: ROMErrorCode?)
+    /// A RAM program started and runs as a flasher stub (it sent OHAI).
+    case stubStarted(entry: UInt32)
+    /// The flasher stub answered a request; `error` is set when it failed.
+    case stubRequest(Opcode, error: StubErrorCode?)
     /// A frame was not answered.
     case ignored(ROMLoaderEngine.Ignored)
     /// A line fault fired.
@@ -94,6 +98,8 @@ public enum TwinEvent: Sendable, Equatable, CustomStringConvertible {
         case .resetAsserted: "EN low: chip held in reset"
         case .booted(let mode, let outcome): "boot (\(mode)): \(outcome)"
         case .request(let opcode, let error): "\(opcode)" + (error.map { " failed: \($0)" } ?? " ok")
+        case .stubStarted(let entry): "RAM program at 0x\(String(entry, radix: 16)) runs as a flasher stub"
+        case .stubRequest(let opcode, let error): "stub \(opcode)" + (error.map { " failed: \($0)" } ?? " ok")
         case .ignored(.damagedFrame): "damaged frame ignored"
         case .ignored(.lineNoise(let baud)): "frame at \(baud) baud heard as noise"
         case .faultFired(let fault): "fault: \(fault)"

@@ -27,9 +27,17 @@ extension LoaderSession {
         return (taken, try readText(quiet: quiet, limit: limit))
     }
 
+    /// The ROM answers FLASH_END before it reboots; a stub's RUN_USER_CODE has no answer,
+    /// so the request is drained onto the wire before the rate changes under it.
     private func leaveThenSwitchToBootLogRate() throws(FlasherError) {
-        try flashBegin(eraseSize: 0, packetCount: 0, offset: 0)
-        try flashEnd(.runUserCode)
+        if runningStub != nil {
+            try send(.runUserCode())
+            runningStub = nil
+            do { try link.drainOutput() } catch { throw .link(error) }
+        } else {
+            try flashBegin(eraseSize: 0, packetCount: 0, offset: 0)
+            try flashEnd(.runUserCode)
+        }
         try setBaud(ESP8266.bootLogBaud)
     }
 

@@ -216,11 +216,13 @@ public struct Response: Equatable, Sendable {
         self.data = Array(packet[Self.headerSize...])
     }
 
-    /// The status byte pair at the end of the data: (failed, error code).
-    /// A reply too short to carry them counts as failed with no code.
+    /// The status byte pair at the end of the data: (failed, error code). The ROM fails
+    /// with 1 and the code; a stub with the code (0xC0…0xFF) and 0. A reply too short to
+    /// carry them counts as failed with no code.
     public var status: (failed: Bool, code: UInt8?) {
         guard data.count >= 2 else { return (true, nil) }
-        return (data[data.count - 2] != 0, data[data.count - 1])
+        let first = data[data.count - 2]
+        return (first != 0, first == 1 ? data[data.count - 1] : first)
     }
 
     /// The data without the two status bytes.

@@ -29,3 +29,15 @@ public struct FlasherStub: Sendable, Equatable {
     /// MEM_DATA block size for the upload (esptool's ESP_RAM_BLOCK; the ROM accepts it).
     public static let uploadBlockSize = 0x1800
 }
+
+extension FlasherStub {
+    /// mlprov's own stub (firmware/stub, built into FlasherStub+Image.swift by scripts/build-stub).
+    public static let mlprov = FlasherStub(
+        entry: FlasherStubImage.entry,
+        segments: [
+            Segment(address: FlasherStubImage.text.address, bytes: FlasherStubImage.text.bytes),
+            Segment(address: FlasherStubImage.data.address, bytes: FlasherStubImage.data.bytes),
+        ],
+        maxBlockSize: FlasherStubImage.maxBlockSize,
+        maxWindowBits: FlasherStubImage.maxWindowBits)
+}

@@ -255,6 +255,7 @@ public final class LoaderSession {
         if runningStub != nil {
             try send(.runUserCode())
             runningStub = nil
+            do { try link.drainOutput() } catch { throw .link(error) }
             return
         }
         try flashBegin(eraseSize: 0, packetCount: 0, offset: 0)

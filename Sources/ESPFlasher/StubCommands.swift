@@ -75,8 +75,10 @@ public enum StubErrorCode: UInt8, Sendable, CaseIterable, CustomStringConvertibl
 }
 
 extension Response {
-    /// A reply as a stub sends it: `body`, then the two status bytes.
+    /// A reply as esptool's stubs send it: `body`, then the two status bytes, which on a
+    /// failure hold the error code first and 0 second (esptool reads them as one big-endian
+    /// u16, 0xC100 = bad data checksum), unlike the ROM's 1-then-code.
     public static func stub(_ opcode: Opcode, value: UInt32 = 0, body: [UInt8] = [], error: StubErrorCode? = nil) -> Response {
-        Response(opcode, value: value, data: body + [error == nil ? 0 : 1, error?.rawValue ?? 0])
+        Response(opcode, value: value, data: body + [error?.rawValue ?? 0, 0])
     }
 }
