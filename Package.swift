@@ -70,7 +70,7 @@ let package = Package(
         .target(
             name: "CStubHost",
             path: "firmware/stub",
-            exclude: ["Makefile", "README.md", "esp8266"],
+            exclude: ["Makefile", "README.md", "PROTOCOL.md", "esp8266", "tools", "build"],
             sources: ["core", "host"],
             publicHeadersPath: "host/include"
         ),
@@ -90,7 +90,7 @@ let package = Package(
         ),
         .testTarget(name: "SerialLinkTests", dependencies: ["SerialLink"]),
         .testTarget(name: "ESPImageTests", dependencies: ["ESPImage", "TestSupport"]),
-        .testTarget(name: "ESPFlasherTests", dependencies: ["ESPFlasher", "ESPImage", "DeviceSim", "SerialLink", "TestSupport", "CStubHost"]),
+        .testTarget(name: "ESPFlasherTests", dependencies: ["ESPFlasher", "ESPImage", "DeviceSim", "SerialLink", "TestSupport", "CStubHost", "CZlib"]),
         .testTarget(name: "DeviceDiscoveryTests", dependencies: ["DeviceDiscovery", "SerialLink", "TestSupport"]),
         .testTarget(
             name: "StationTests",

@@ -70,7 +70,7 @@ final class TwinFront: Sendable {
             }
             guard !chunk.isEmpty else { continue }
             let readAt = ContinuousClock.now
-            if let baud = try? link.baudRate() { lastBaud = baud }
+            if let baud = link.baudOfLastRead() ?? (try? link.baudRate()) { lastBaud = baud }
 
             // A reset released before these bytes arrived boots first, and its log goes out
             // before any reply to them.

@@ -27,13 +27,21 @@ extension LoaderSession {
         return (taken, try readText(quiet: quiet, limit: limit))
     }
 
+    /// How long the rate stays after a stub's RUN_USER_CODE has been drained: a USB adapter's
+    /// tcdrain returns once the bytes reach the adapter, whose FIFO still shifts them out
+    /// at the old rate. Costs at most this much of the ROM's first boot lines.
+    static let rateSwitchGuard: Duration = .milliseconds(10)
+
     /// The ROM answers FLASH_END before it reboots; a stub's RUN_USER_CODE has no answer,
-    /// so the request is drained onto the wire before the rate changes under it.
+    /// so the request is drained and given time to leave before the rate changes under it.
     private func leaveThenSwitchToBootLogRate() throws(FlasherError) {
         if runningStub != nil {
+            let frame = SLIP.encode(Request.runUserCode().encoded())
             try send(.runUserCode())
             runningStub = nil
             do { try link.drainOutput() } catch { throw .link(error) }
+            let baud = max((try? link.baudRate()) ?? ESP8266.bootLogBaud, 1)
+            ESPFlasher.sleep(.microseconds(frame.count * 10 * 1_000_000 / baud) + Self.rateSwitchGuard)
         } else {
             try flashBegin(eraseSize: 0, packetCount: 0, offset: 0)
             try flashEnd(.runUserCode)

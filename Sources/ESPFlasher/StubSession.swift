@@ -19,6 +19,11 @@ extension LoaderSession {
             for (sequence, block) in blocks.enumerated() { try memData(block, sequence: sequence) }
         }
         try memEnd(execute: true, entry: stub.entry)
+        try awaitGreeting(from: stub)
+    }
+
+    /// Waits for a started stub's OHAI; from then on the session speaks to it.
+    func awaitGreeting(from stub: FlasherStub) throws(FlasherError) {
         _ = try receiveFrame(timeout: Self.stubGreetingTimeout, onTimeout: .stubDidNotStart(entry: stub.entry)) {
             $0 == FlasherStub.greeting
         }

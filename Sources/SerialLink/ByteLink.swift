@@ -36,6 +36,14 @@ public protocol ByteLink: AnyObject, Sendable {
 
     /// Releases the link; later calls throw `LinkError.closed`. Idempotent.
     func close()
+
+    /// The line rate the bytes of the last `read` were sent at, where the link knows it
+    /// (an in-memory cable does; a tty only knows its rate now). Nil otherwise.
+    func baudOfLastRead() -> Int?
+}
+
+extension ByteLink {
+    public func baudOfLastRead() -> Int? { nil }
 }
 
 /// The state of the two modem control lines; `true` is asserted.

@@ -41,7 +41,7 @@ public final class MemoryLink: ByteLink, @unchecked Sendable {
         try wire.locked { wire throws(LinkError) in
             try checkUsable(wire)
             guard !bytes.isEmpty else { return }
-            wire.queues[peer].append(bytes)
+            wire.queues[peer].append(bytes, baud: wire.baud)
             wire.condition.broadcast()
         }
     }
@@ -50,7 +50,11 @@ public final class MemoryLink: ByteLink, @unchecked Sendable {
         try wire.locked { wire throws(LinkError) in
             while true {
                 if wire.closed[end] { throw .closed(link: name) }
-                if !wire.queues[end].isEmpty { return wire.queues[end].take(upTo: maxCount) }
+                if !wire.queues[end].isEmpty {
+                    let (bytes, baud) = wire.queues[end].take(upTo: maxCount)
+                    wire.lastReadBaud[end] = baud
+                    return bytes
+                }
                 if wire.isCut { throw .disconnected(link: name) }
                 let remaining = deadline - ContinuousClock.now
                 if remaining <= .zero { return [] }
@@ -117,6 +121,12 @@ public final class MemoryLink: ByteLink, @unchecked Sendable {
         }
     }
 
+    /// The rate in effect when the bytes of the last read were written: a read never mixes
+    /// bytes written at two rates, so a switch right after a write cannot garble them.
+    public func baudOfLastRead() -> Int? {
+        wire.locked { wire in wire.lastReadBaud[end] }
+    }
+
     /// Returns at once: written bytes are already in the other end's buffer.
     public func drainOutput() throws(LinkError) {
         try wire.locked { wire throws(LinkError) in try checkUsable(wire) }
@@ -159,6 +169,8 @@ private final class Wire: @unchecked Sendable {
     var observers: [(@Sendable (ControlLines) -> Void)?] = [nil, nil]
     var closed = [false, false]
     var disconnected = false
+    /// `lastReadBaud[i]`: the rate the bytes end `i` read last were written at.
+    var lastReadBaud: [Int?] = [nil, nil]
 
     init(baud: Int) {
         self.baud = baud
@@ -180,21 +192,37 @@ private final class Wire: @unchecked Sendable {
     }
 }
 
-/// A FIFO of bytes that reads from the front without shifting the array each time.
+/// A FIFO of bytes that reads from the front without shifting the array each time, and
+/// remembers the line rate each run of bytes was written at.
 struct ByteQueue {
     private var storage: [UInt8] = []
     private var head = 0
+    /// Consecutive runs of queued bytes written at one rate, oldest first.
+    private var runs: [(count: Int, baud: Int)] = []
 
     /// Compact once this many bytes at the front have been read (and at least half).
     private static let compactionThreshold = 64 * 1024
 
     var isEmpty: Bool { head == storage.count }
 
-    mutating func append(_ bytes: [UInt8]) {
+    mutating func append(_ bytes: [UInt8], baud: Int) {
         storage.append(contentsOf: bytes)
+        if let last = runs.indices.last, runs[last].baud == baud {
+            runs[last].count += bytes.count
+        } else {
+            runs.append((bytes.count, baud))
+        }
     }
 
-    mutating func take(upTo maxCount: Int) -> [UInt8] {
+    /// Up to `maxCount` bytes from the front, all written at one rate, and that rate.
+    mutating func take(upTo maxCount: Int) -> (bytes: [UInt8], baud: Int) {
+        guard let run = runs.first else { return ([], 0) }
+        let count = min(run.count, max(maxCount, 0))
+        if count == run.count { runs.removeFirst() } else { runs[0].count -= count }
+        return (takeBytes(upTo: count), run.baud)
+    }
+
+    private mutating func takeBytes(upTo maxCount: Int) -> [UInt8] {
         let end = min(storage.count, head + max(maxCount, 0))
         let bytes = Array(storage[head..<end])
         head = end

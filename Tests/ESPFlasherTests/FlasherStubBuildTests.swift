@@ -1,0 +1,363 @@
+import CStubHost
+import CZlib
+import ESPFlasher
+import ESPImage
+import Foundation
+import SerialLink
+import Testing
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// mlprov's own flasher stub (firmware/stub): the committed image is what the sources build
+/// to, and the stub's C core, built for the host (CStubHost) behind a pseudo-terminal,
+/// speaks firmware/stub/PROTOCOL.md.
+@Suite("Flasher stub", .serialized)
+struct FlasherStubBuildTests {
+    // MARK: - The image
+
+    @Test("the committed FlasherStub+Image.swift holds the segments a fresh cross build makes")
+    func committedImageMatchesFreshBuild() async throws {
+        let build = FileManager.default.temporaryDirectory.appendingPathComponent("mlprov-stub-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: build) }
+        let stubFolder = packageRoot.appendingPathComponent("firmware/stub").path
+        let make = try await runProcess("/usr/bin/make", ["-C", stubFolder, "BUILD=\(build.path)"])
+        try #require(make.succeeded, "\(make)")
+        #expect(make.stdout.contains(".text:"), "make reports the section sizes")
+
+        let elf = try ELFFile(parsing: Array(try Data(contentsOf: build.appendingPathComponent("mlprov-stub.elf"))))
+        let text = try #require(elf.section(named: ".text"))
+        let data = try #require(elf.section(named: ".data"))
+        let bss = try #require(elf.section(named: ".bss"))
+        #expect(elf.entry == FlasherStubImage.entry)
+        #expect(text.address == FlasherStubImage.text.address)
+        #expect(data.address == FlasherStubImage.data.address)
+        #expect(byteDifference(elf.contents(of: text), FlasherStubImage.text.bytes) == nil)
+        #expect(byteDifference(elf.contents(of: data), FlasherStubImage.data.bytes) == nil)
+        #expect(bss.address == FlasherStubImage.bss.address && Int(bss.size) == FlasherStubImage.bss.size)
+    }
+
+    @Test("the stub fits the memory map: IRAM 0x4010D000–0x4010FFFF, DRAM 0x3FFE8100–0x3FFFBFFF")
+    func imageFitsMemoryMap() {
+        let text = FlasherStubImage.text, data = FlasherStubImage.data, bss = FlasherStubImage.bss
+        #expect(text.address >= 0x4010_D000 && Int(text.address) + text.bytes.count <= 0x4011_0000)
+        #expect(text.bytes.count % 4 == 0, "IRAM is filled in whole words")
+        #expect(FlasherStubImage.entry >= text.address && Int(FlasherStubImage.entry) < Int(text.address) + text.bytes.count)
+        #expect(bss.address >= 0x3FFE_8100 && Int(bss.address) + bss.size <= Int(data.address))
+        #expect(Int(data.address) + data.bytes.count <= 0x3FFF_C000, "the ROM's own data starts at 0x3FFFC000")
+    }
+
+    @Test("the limits in the image are the core's")
+    func limitsMatchCore() {
+        #expect(FlasherStubImage.maxBlockSize == Int(stub_host_max_block_size()))
+        #expect(FlasherStubImage.maxWindowBits == Int(stub_host_max_window_bits()))
+        #expect(FlasherStubImage.maxBlockSize == 0x4000 && FlasherStubImage.maxWindowBits == 15)
+    }
+
+    // MARK: - The protocol, on the host
+
+    @Test("greets with OHAI; SYNC gets eight replies with value 0; READ_REG reads the chip-detect word")
+    func greetingSyncAndRegisters() throws {
+        let stub = try HostStub(flashSize: 0x10000)
+        defer { stub.stop() }
+        #expect(try stub.client.frame() == Array("OHAI".utf8))
+        try stub.client.send(0x08, [0x07, 0x07, 0x12, 0x20] + [UInt8](repeating: 0x55, count: 32))
+        for _ in 0..<8 {
+            let reply = try stub.client.reply(0x08)
+            #expect(reply.value == 0 && reply.status == 0)
+        }
+        try stub.client.send(0x0A, le32(0x4000_1000))
+        #expect(try stub.client.reply(0x0A).value == 0xFFF0_C101)
+        try stub.client.send(0x09, le32(0x6000_0100) + le32(0x1234_5678) + le32(0xFFFF_FFFF) + le32(0))
+        #expect(try stub.client.reply(0x09).status == 0)
+        try stub.client.send(0x0A, le32(0x6000_0100))
+        #expect(try stub.client.reply(0x0A).value == 0x1234_5678)
+        try stub.client.send(0x55, [])
+        #expect(try stub.client.reply(0x55).error == 0xFF, "an unknown command is not implemented")
+    }
+
+    @Test("FLASH_DEFL_* writes land byte-identical, erase exactly the sectors written, and MD5 agrees", arguments: [9, 0])
+    func deflateWriteAndMD5(level: Int32) throws {
+        var random = SplitMix64(seed: 0x5EED + UInt64(level))
+        // Random bytes (stored or literal-heavy), a long zero run and text: several block kinds.
+        let image = random.bytes(60_000) + [UInt8](repeating: 0, count: 50_000) + Array(String(repeating: "MeterLogger ", count: 3_500).utf8)
+        let offset = 0x2F000
+        let stub = try HostStub(flashSize: 0x10_0000, fill: 0x5A)
+        defer { stub.stop() }
+        _ = try stub.client.frame()
+
+        let compressed = zlibCompress(image, level: level)
+        let blockSize = 0x4000
+        let blocks = stride(from: 0, to: compressed.count, by: blockSize).map { Array(compressed[$0..<min($0 + blockSize, compressed.count)]) }
+        try stub.client.send(0x10, le32(UInt32(image.count)) + le32(UInt32(blocks.count)) + le32(UInt32(blockSize)) + le32(UInt32(offset)))
+        #expect(try stub.client.reply(0x10).status == 0)
+        for (sequence, block) in blocks.enumerated() {
+            try stub.client.sendData(0x11, block, sequence: sequence)
+            let reply = try stub.client.reply(0x11)
+            #expect(reply.status == 0, "block \(sequence): error \(reply.error)")
+        }
+        try stub.client.send(0x13, le32(UInt32(offset)) + le32(UInt32(image.count)) + le32(0) + le32(0))
+        let md5 = try stub.client.reply(0x13)
+        #expect(md5.status == 0 && md5.data == MD5.digest(image))
+        try stub.client.send(0x12, le32(1))
+        #expect(try stub.client.reply(0x12).status == 0)
+
+        let counters = stub.counters()
+        let flash = stub.stop()
+        let end = offset + image.count
+        let sectorEnd = (end + 0xFFF) & ~0xFFF
+        #expect(byteDifference(flash[offset..<end], image, base: offset) == nil)
+        #expect(flash[end..<sectorEnd].allSatisfy { $0 == 0xFF }, "the rest of the last sector is erased")
+        #expect(flash[..<offset].allSatisfy { $0 == 0x5A } && flash[sectorEnd...].allSatisfy { $0 == 0x5A }, "nothing outside the written sectors changes")
+        // 0x2F000: one sector; 0x30000 and 0x40000: whole blocks; 0x50000…: sectors.
+        #expect(counters.block_erases == 2)
+        #expect(counters.sector_erases == UInt64(1 + (sectorEnd - 0x50000) / 0x1000))
+        #expect(counters.unerased_writes == 0, "nothing is programmed over unerased flash")
+    }
+
+    @Test("a block with a bad checksum is refused with 0xC1; a corrupt stream ends in 0xC7")
+    func checksumAndInflateErrors() throws {
+        var random = SplitMix64(seed: 7)
+        let image = random.bytes(40_000)
+        let stub = try HostStub(flashSize: 0x10_0000)
+        defer { stub.stop() }
+        _ = try stub.client.frame()
+        var compressed = zlibCompress(image, level: 6)
+
+        try stub.client.send(0x10, le32(UInt32(image.count)) + le32(1) + le32(0x4000) + le32(0))
+        #expect(try stub.client.reply(0x10).status == 0)
+        let first = Array(compressed[..<0x4000])
+        try stub.client.sendData(0x11, first, sequence: 0, checksum: UInt32(loaderChecksum(first) ^ 0x01))
+        #expect(try stub.client.reply(0x11).error == 0xC1)
+
+        // Corrupt a byte inside the deflate data: the inflater or the Adler-32 check fails.
+        compressed[20_000] ^= 0xFF
+        try stub.client.send(0x10, le32(UInt32(image.count)) + le32(3) + le32(0x4000) + le32(0))
+        #expect(try stub.client.reply(0x10).status == 0)
+        var errors: [UInt8] = []
+        for (sequence, start) in stride(from: 0, to: compressed.count, by: 0x4000).enumerated() {
+            try stub.client.sendData(0x11, Array(compressed[start..<min(start + 0x4000, compressed.count)]), sequence: sequence)
+            errors.append(try stub.client.reply(0x11).error)
+        }
+        try stub.client.send(0x12, le32(1))
+        errors.append(try stub.client.reply(0x12).error)
+        #expect(errors.last == 0xC7, "replies: \(errors)")
+
+        // A zlib header that is not one.
+        try stub.client.send(0x10, le32(16)) // too short: bad data length
+        #expect(try stub.client.reply(0x10).error == 0xC0)
+        try stub.client.send(0x12, le32(1))
+        #expect(try stub.client.reply(0x12).error == 0xC6, "no session: not in flash mode")
+    }
+
+    @Test("plain FLASH_DATA of SLIP-heavy bytes, READ_FLASH with acknowledgements, ERASE_REGION")
+    func plainWriteReadFlashAndEraseRegion() throws {
+        var random = SplitMix64(seed: 99)
+        let image = random.slipHeavyBytes(9_000)
+        let stub = try HostStub(flashSize: 0x8_0000, fill: 0x11)
+        defer { stub.stop() }
+        _ = try stub.client.frame()
+
+        try stub.client.send(0x02, le32(UInt32(image.count)) + le32(3) + le32(0x1000) + le32(0x1_0000))
+        #expect(try stub.client.reply(0x02).status == 0)
+        for (sequence, start) in stride(from: 0, to: image.count, by: 0x1000).enumerated() {
+            var block = Array(image[start..<min(start + 0x1000, image.count)])
+            block += [UInt8](repeating: 0xFF, count: 0x1000 - block.count) // padded as esptool pads
+            try stub.client.sendData(0x03, block, sequence: sequence)
+            #expect(try stub.client.reply(0x03).status == 0)
+        }
+        try stub.client.sendData(0x03, [UInt8](repeating: 0, count: 16), sequence: 3)
+        #expect(try stub.client.reply(0x03).error == 0xC9, "a block beyond the size is too much data")
+        try stub.client.send(0x04, le32(1))
+        #expect(try stub.client.reply(0x04).status == 0)
+
+        // READ_FLASH from an unaligned offset: packets of 1000 bytes, at most 2 unacknowledged.
+        let readOffset = 0x1_0003, readLength = 7_777
+        try stub.client.send(0xD2, le32(UInt32(readOffset)) + le32(UInt32(readLength)) + le32(1000) + le32(2))
+        #expect(try stub.client.reply(0xD2).status == 0)
+        var received: [UInt8] = []
+        while received.count < readLength {
+            received += try stub.client.frame()
+            try stub.client.sendRaw(le32(UInt32(received.count)))
+        }
+        let digest = try stub.client.frame()
+        #expect(byteDifference(received, image[3..<(3 + readLength)]) == nil)
+        #expect(digest == MD5.digest(received))
+
+        try stub.client.send(0xD1, le32(0x1_1000) + le32(0x1000))
+        #expect(try stub.client.reply(0xD1).status == 0)
+        try stub.client.send(0xD1, le32(0x1_1001) + le32(0x1000))
+        #expect(try stub.client.reply(0xD1).error == 0xC0, "unaligned regions are refused")
+
+        // CHANGE_BAUDRATE answers first, then moves; FLASH_END 0 reboots (the stub leaves).
+        try stub.client.send(0x0F, le32(921_600) + le32(115_200))
+        #expect(try stub.client.reply(0x0F).status == 0)
+        try stub.client.send(0x02, le32(0) + le32(0) + le32(0x1000) + le32(0))
+        #expect(try stub.client.reply(0x02).status == 0)
+        try stub.client.send(0x04, le32(0))
+        #expect(try stub.client.reply(0x04).status == 0)
+        #expect(stub.waitExit() == Int32(STUB_HOST_REBOOTED))
+        #expect(stub.counters().baud == 921_600)
+
+        let flash = stub.stop()
+        #expect(byteDifference(flash[0x1_0000..<0x1_1000], image[..<0x1000], base: 0x1_0000) == nil)
+        #expect(flash[0x1_1000..<0x1_2000].allSatisfy { $0 == 0xFF }, "ERASE_REGION erased the sector written before")
+        #expect(byteDifference(flash[0x1_2000..<(0x1_0000 + image.count)], image[0x2000...], base: 0x1_2000) == nil)
+        #expect(flash[(0x1_0000 + image.count)..<0x1_3000].allSatisfy { $0 == 0xFF }, "the padding is not written")
+        #expect(flash[..<0x1_0000].allSatisfy { $0 == 0x11 } && flash[0x1_3000...].allSatisfy { $0 == 0x11 })
+    }
+}
+
+// MARK: - Helpers
+
+private func le32(_ value: UInt32) -> [UInt8] {
+    [UInt8(value & 0xFF), UInt8((value >> 8) & 0xFF), UInt8((value >> 16) & 0xFF), UInt8(value >> 24)]
+}
+
+/// The loader's data checksum, by hand: 0xEF XOR every data byte.
+private func loaderChecksum(_ data: [UInt8]) -> UInt8 {
+    data.reduce(0xEF, ^)
+}
+
+/// zlib's compress2 (RFC 1950 stream, 32 KiB window) at `level`.
+private func zlibCompress(_ bytes: [UInt8], level: Int32) -> [UInt8] {
+    var length = compressBound(uLong(bytes.count))
+    var output = [UInt8](repeating: 0, count: Int(length))
+    let status = compress2(&output, &length, bytes, uLong(bytes.count), level)
+    precondition(status == Z_OK, "compress2 failed: \(status)")
+    return Array(output[..<Int(length)])
+}
+
+/// The host stub on the master side of a fresh pseudo-terminal, with a client on the slave.
+final class HostStub {
+    let client: StubClient
+    private var handle: OpaquePointer?
+    private let flash: UnsafeMutableBufferPointer<UInt8>
+    private let masterFD: Int32
+
+    init(flashSize: Int, fill: UInt8 = 0xFF) throws {
+        var master: Int32 = -1, slave: Int32 = -1
+        var name = [CChar](repeating: 0, count: 128)
+        try #require(openpty(&master, &slave, &name, nil, nil) == 0)
+        defer { close(slave) }
+        let path = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        masterFD = master
+        client = StubClient(port: try SerialPort(path: path))
+        flash = .allocate(capacity: flashSize)
+        flash.initialize(repeating: fill)
+        handle = stub_host_start(master, flash.baseAddress, flashSize)
+        try #require(handle != nil)
+    }
+
+    func counters() -> stub_host_counters {
+        var counters = stub_host_counters()
+        if let handle { stub_host_get_counters(handle, &counters) }
+        return counters
+    }
+
+    func waitExit() -> Int32 {
+        guard let handle else { return -1 }
+        return stub_host_wait_exit(handle, 5_000)
+    }
+
+    /// Stops the stub and returns its flash (idempotent).
+    @discardableResult
+    func stop() -> [UInt8] {
+        if let handle {
+            stub_host_stop(handle)
+            self.handle = nil
+            client.port.close()
+            close(masterFD)
+        }
+        return Array(flash)
+    }
+
+    deinit {
+        stop()
+        flash.deallocate()
+    }
+}
+
+/// A minimal client that builds requests and parses replies by hand (PROTOCOL.md).
+struct StubClient {
+    struct Reply {
+        var value: UInt32
+        var data: [UInt8]
+        var status: UInt8
+        var error: UInt8
+    }
+
+    let port: SerialPort
+    private let pending = Pending()
+
+    init(port: SerialPort) {
+        self.port = port
+    }
+
+    /// Bytes received after the last complete frame.
+    final class Pending: @unchecked Sendable {
+        var bytes: [UInt8] = []
+    }
+
+    func sendRaw(_ packet: [UInt8]) throws {
+        var framed: [UInt8] = [0xC0]
+        for byte in packet {
+            switch byte {
+            case 0xC0: framed += [0xDB, 0xDC]
+            case 0xDB: framed += [0xDB, 0xDD]
+            default: framed.append(byte)
+            }
+        }
+        framed.append(0xC0)
+        try port.write(framed)
+    }
+
+    func send(_ opcode: UInt8, _ payload: [UInt8], checksum: UInt32 = 0) throws {
+        let length = UInt16(payload.count)
+        try sendRaw([0x00, opcode, UInt8(length & 0xFF), UInt8(length >> 8)] + le32(checksum) + payload)
+    }
+
+    func sendData(_ opcode: UInt8, _ data: [UInt8], sequence: Int, checksum: UInt32? = nil) throws {
+        let header = le32(UInt32(data.count)) + le32(UInt32(sequence)) + le32(0) + le32(0)
+        try send(opcode, header + data, checksum: checksum ?? UInt32(loaderChecksum(data)))
+    }
+
+    /// The next SLIP frame, decoded; throws after 10 s without one.
+    func frame() throws -> [UInt8] {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while true {
+            if let end = pending.bytes.firstIndex(of: 0xC0) {
+                let raw = Array(pending.bytes[..<end])
+                pending.bytes.removeFirst(end + 1)
+                if raw.isEmpty { continue }
+                var decoded: [UInt8] = []
+                var escaped = false
+                for byte in raw {
+                    if escaped {
+                        decoded.append(byte == 0xDC ? 0xC0 : 0xDB)
+                        escaped = false
+                    } else if byte == 0xDB {
+                        escaped = true
+                    } else {
+                        decoded.append(byte)
+                    }
+                }
+                return decoded
+            }
+            let bytes = try port.read(maxCount: 65_536, deadline: deadline)
+            if bytes.isEmpty { throw StubTimeout() }
+            pending.bytes += bytes
+        }
+    }
+
+    /// The next frame as a reply to `opcode` (value, data, and the two status bytes).
+    func reply(_ opcode: UInt8) throws -> Reply {
+        let frame = try frame()
+        try #require(frame.count >= 10 && frame[0] == 0x01 && frame[1] == opcode, "reply to \(opcode): \(frame)")
+        let value = UInt32(frame[4]) | UInt32(frame[5]) << 8 | UInt32(frame[6]) << 16 | UInt32(frame[7]) << 24
+        return Reply(value: value, data: Array(frame[8..<(frame.count - 2)]), status: frame[frame.count - 2] == 0 ? 0 : 1, error: frame[frame.count - 2])
+    }
+}
+
+private struct StubTimeout: Error {}
