@@ -18,10 +18,16 @@ public struct SerialAdapter: Sendable, Hashable, Codable {
     public var driver: String?
     /// True when another process holds the port open or locked.
     public var busy: Bool
+    /// The kernel's name for the USB device, e.g. `1-2.3` (bus 1, root port 2, hub port 3):
+    /// like `byPath`, the same for the same hub slot, and known also where udev made no links.
+    public var usbLocation: String?
+    /// The USB device's bus number and address (changes on every plug-in).
+    public var busAddress: USBBusAddress?
 
     public init(
         devicePath: String, byPath: String? = nil, vendorID: UInt16, productID: UInt16, chip: String? = nil,
-        serialNumber: String? = nil, driver: String? = nil, busy: Bool = false
+        serialNumber: String? = nil, driver: String? = nil, busy: Bool = false,
+        usbLocation: String? = nil, busAddress: USBBusAddress? = nil
     ) {
         self.devicePath = devicePath
         self.byPath = byPath
@@ -31,6 +37,8 @@ public struct SerialAdapter: Sendable, Hashable, Codable {
         self.serialNumber = serialNumber
         self.driver = driver
         self.busy = busy
+        self.usbLocation = usbLocation
+        self.busAddress = busAddress
     }
 }
 

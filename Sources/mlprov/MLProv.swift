@@ -14,7 +14,7 @@ struct MLProv: AsyncParsableCommand {
             ChipInfoCommand.self, ReadMACCommand.self, WriteFlashCommand.self, EraseRegionCommand.self,
             BuildCommand.self, FlashCommand.self, DeriveCommand.self, KeysCommand.self, MQTTCommand.self, CommissionCommand.self, WifiCommand.self,
             SimCommand.self, DemoCommand.self, SampleSetCommand.self,
-            ELF2ImageCommand.self, ImageInfoCommand.self, MergeBinCommand.self,
+            ELF2ImageCommand.self, ImageInfoCommand.self, MergeBinCommand.self, PortsCommand.self, UdevCommand.self, DoctorCommand.self,
         ]
     )
 }

@@ -1,0 +1,136 @@
+import ArgumentParser
+import DeviceDiscovery
+import Foundation
+
+struct PortsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ports",
+        abstract: "List USB serial adapters: chip, serial number, hub slot, driver, busy.",
+        discussion: """
+            Lists every USB serial adapter (ttyUSB*, ttyACM*) with its chip from the VID:PID \
+            table, its USB serial number (CH340 and PL2303 have none: tell them apart by slot), \
+            its /dev/serial/by-path name and USB location (the same for the same hub slot), \
+            the driver bound to it, and whether another process holds it open. Ports are not \
+            opened (opening can reset a board).
+
+            With --watch, adapters present now and every later arrival or removal are printed \
+            as they happen, until Ctrl-C.
+
+            Examples:
+              mlprov ports
+              mlprov ports --json            # a JSON array, [] when no adapter is present
+              mlprov ports --watch --json    # one JSON object per line: {"event":"arrived",…}
+            """)
+
+    @OptionGroup var output: OutputOptions
+
+    @Flag(help: "Keep running and print adapters as they are plugged in and pulled out.")
+    var watch = false
+
+    func run() async throws {
+        let console = Console()
+        if watch {
+            try await watchPorts(console)
+            return
+        }
+        try console.reporting(json: output.json) {
+            let adapters = try AdapterDiscovery().adapters()
+            if output.json {
+                console.json(adapters.map(PortReport.init))
+            } else if adapters.isEmpty {
+                console.info("No USB serial adapter found.")
+            } else {
+                for line in PortTable.lines(adapters) { console.result(line) }
+            }
+        }
+    }
+
+    private func watchPorts(_ console: Console) async throws {
+        let stream: AsyncStream<AdapterEvent>
+        do {
+            stream = try AdapterWatcher().events()
+        } catch {
+            throw console.fail(error.description, help: error.helpText, json: output.json)
+        }
+        if !output.json { console.info("Watching for USB serial adapters; Ctrl-C to stop.") }
+        let json = output.json
+        let task = Task {
+            for await event in stream {
+                if json {
+                    console.json(PortEventReport(event))
+                } else {
+                    switch event {
+                    case .arrived(let adapter): console.result("+ " + PortTable.describe(adapter))
+                    case .removed(let path): console.result("- \(path)")
+                    }
+                }
+            }
+        }
+        // The stream only ends when cancelled: run until SIGINT or SIGTERM (StopSignals is sim's).
+        await StopSignals().wait()
+        task.cancel()
+        await task.value
+    }
+}
+
+/// The plain-text rendering of adapters.
+enum PortTable {
+    static func lines(_ adapters: [SerialAdapter]) -> [String] {
+        adapters.map(describe)
+    }
+
+    static func describe(_ adapter: SerialAdapter) -> String {
+        var parts = [adapter.devicePath, adapter.chip ?? "unknown chip", "\(usbIDText(adapter.vendorID)):\(usbIDText(adapter.productID))"]
+        parts.append(adapter.serialNumber.map { "serial \($0)" } ?? "no serial")
+        if let driver = adapter.driver { parts.append("driver \(driver)") }
+        if let slot = adapter.byPath ?? adapter.usbLocation.map({ "usb \($0)" }) { parts.append(slot) }
+        if adapter.busy { parts.append("BUSY") }
+        return parts.joined(separator: "  ")
+    }
+}
+
+/// One adapter in `ports --json`. Absent values are `null`, so every object has every key.
+struct PortReport: Encodable {
+    var adapter: SerialAdapter
+
+    init(_ adapter: SerialAdapter) { self.adapter = adapter }
+
+    enum CodingKeys: String, CodingKey {
+        case device, byPath = "by_path", vid, pid, chip, serial, driver, busy, usbLocation = "usb_location"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(adapter.devicePath, forKey: .device)
+        try container.encode(adapter.byPath, forKey: .byPath)
+        try container.encode(usbIDText(adapter.vendorID), forKey: .vid)
+        try container.encode(usbIDText(adapter.productID), forKey: .pid)
+        try container.encode(adapter.chip, forKey: .chip)
+        try container.encode(adapter.serialNumber, forKey: .serial)
+        try container.encode(adapter.driver, forKey: .driver)
+        try container.encode(adapter.busy, forKey: .busy)
+        try container.encode(adapter.usbLocation, forKey: .usbLocation)
+    }
+}
+
+/// One line of `ports --watch --json`.
+struct PortEventReport: Encodable {
+    var event: String
+    var port: PortReport?
+    var device: String
+
+    init(_ event: AdapterEvent) {
+        switch event {
+        case .arrived(let adapter):
+            self.event = "arrived"
+            port = PortReport(adapter)
+            device = adapter.devicePath
+        case .removed(let path):
+            self.event = "removed"
+            port = nil
+            device = path
+        }
+    }
+}
+
+extension DiscoveryError: ReportableError { var helpText: String? { help } }
