@@ -94,7 +94,10 @@ let package = Package(
         .testTarget(name: "DeviceDiscoveryTests", dependencies: ["DeviceDiscovery", "SerialLink", "TestSupport"]),
         .testTarget(
             name: "StationTests",
-            dependencies: ["Station", "DeviceDiscovery", "DeviceSim", "ESPFlasher", "ESPImage", "SerialLink", "MeterLogger", "Provisioning", "TestSupport"]
+            dependencies: [
+                "Station", "DeviceDiscovery", "DeviceSim", "ESPFlasher", "ESPImage", "SerialLink", "MeterLogger", "Provisioning", "TestSupport",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
         ),
         .testTarget(name: "MeterLoggerTests", dependencies: ["MeterLogger", "ESPImage", "TestSupport"]),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport"]),

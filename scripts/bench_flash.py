@@ -49,44 +49,57 @@ def timed_run(label, command_for_port, parts, folder):
 def main():
     folder = tempfile.mkdtemp(prefix="bench-flash-")
     parts = subprocess.run([MLPROV, "sample-set", folder], check=True, capture_output=True, text=True).stdout.split()
-    common_mlprov = lambda baud: lambda port: [
+    mlprov = lambda baud, *extra: lambda port: [
         MLPROV, "write-flash", "--port", port, "--baud", str(baud), "--before", "no-reset", "--after", "no-reset",
-        "--flash-mode", "dout", "--flash-size", "1MB"]
-    esptool = lambda port: [
+        *extra, "--flash-mode", "dout", "--flash-size", "1MB"]
+    esptool = lambda *extra: lambda port: [
         ESPTOOL, "--chip", "esp8266", "--port", port, "--baud", "115200", "--before", "no-reset", "--after", "no-reset",
-        "--no-stub", "write-flash", "--flash-mode", "dout", "--flash-size", "1MB"]
+        *extra, "write-flash", "--flash-mode", "dout", "--flash-size", "1MB"]
 
     payload = sum(os.path.getsize(parts[i + 1]) for i in range(0, len(parts), 2))
     print(f"set: {len(parts) // 2} files, {payload} bytes; twin timing: realistic", file=sys.stderr)
-    esptool_s, esptool_stats, esptool_flash = timed_run("esptool-115200", esptool, parts, folder)
-    mlprov_s, mlprov_stats, mlprov_flash = timed_run("mlprov-115200", common_mlprov(115200), parts, folder)
-    fast_s, fast_stats, fast_flash = timed_run("mlprov-921600", common_mlprov(921600), parts, folder)
-    if not (esptool_flash == mlprov_flash == fast_flash):
-        sys.exit("bench-flash: the three runs left different flash contents")
-
-    bound = mlprov_stats.get("busy_s")
-    bound_fast = fast_stats.get("busy_s")
-    rows = [
-        ("esptool --no-stub @115200", esptool_s, esptool_stats),
-        ("mlprov @115200", mlprov_s, mlprov_stats),
-        ("mlprov direct sync @921600", fast_s, fast_stats),
+    runs = [
+        ("esptool --no-stub @115200", "esptool-nostub", esptool("--no-stub")),
+        ("esptool (its stub) @115200", "esptool-stub", esptool()),
+        ("mlprov (its stub) @115200", "mlprov-stub", mlprov(115200)),
+        ("mlprov --no-stub @115200", "mlprov-rom", mlprov(115200, "--no-stub")),
+        ("mlprov (its stub) @921600", "mlprov-stub-921600", mlprov(921600)),
+        ("mlprov --no-stub @921600", "mlprov-rom-921600", mlprov(921600, "--no-stub")),
     ]
-    print(f"{'run':30} {'seconds':>8} {'wire+flash bound':>17} {'bytes to chip':>14} {'bytes from chip':>16}")
-    for label, seconds, stats in rows:
-        print(f"{label:30} {seconds:8.2f} {stats.get('busy_s', 0):17.2f} {stats.get('bytes_received', 0):14} {stats.get('bytes_sent', 0):16}")
-    ratio = mlprov_s / esptool_s
-    print(f"mlprov / esptool at 115200: {ratio:.3f}")
-    print(f"mlprov over its wire bound at 115200: {100 * (mlprov_s / bound - 1):.1f} %")
-    print(f"mlprov at 921600 over its wire bound: {100 * (fast_s / bound_fast - 1):.1f} %")
+    results = {}
+    for label, key, command in runs:
+        results[key] = timed_run(key, command, parts, folder)
+    flashes = {key: result[2] for key, result in results.items()}
+    reference = flashes["esptool-nostub"]
+    different = [key for key, flash in flashes.items() if flash != reference]
+    if different:
+        sys.exit(f"bench-flash: these runs left other flash contents than esptool --no-stub: {different}")
+
+    print(f"{'run':30} {'seconds':>8} {'twin busy (bound)':>18} {'bytes to chip':>14} {'bytes from chip':>16}")
+    for label, key, _ in runs:
+        seconds, stats, _ = results[key]
+        print(f"{label:30} {seconds:8.2f} {stats.get('busy_s', 0):18.2f} {stats.get('bytes_received', 0):14} {stats.get('bytes_sent', 0):16}")
+    seconds = lambda key: results[key][0]
+    busy = lambda key: results[key][1].get("busy_s", 0)
+    ratio = seconds("mlprov-stub") / seconds("esptool-nostub")
+    rom_bound = busy("mlprov-rom")
+    print(f"mlprov / esptool --no-stub at 115200: {ratio:.3f}")
+    print(f"mlprov / esptool with its stub at 115200: {seconds('mlprov-stub') / seconds('esptool-stub'):.3f}")
+    print(f"mlprov --no-stub over the ROM protocol's wire bound at 115200: {100 * (seconds('mlprov-rom') / rom_bound - 1):.1f} %")
+    print(f"mlprov (stub) over its own wire bound at 115200: {100 * (seconds('mlprov-stub') / busy('mlprov-stub') - 1):.1f} %")
     print(json.dumps({
-        "mlprov_115200_s": round(mlprov_s, 3),
-        "esptool_nostub_115200_s": round(esptool_s, 3),
+        "mlprov_115200_s": round(seconds("mlprov-stub"), 3),
+        "esptool_nostub_115200_s": round(seconds("esptool-nostub"), 3),
         "ratio": round(ratio, 4),
-        "wire_bound_115200_s": round(bound, 3),
-        "mlprov_over_bound_115200": round(mlprov_s / bound - 1, 4),
-        "esptool_wire_bound_115200_s": round(esptool_stats.get("busy_s", 0), 3),
-        "mlprov_921600_s": round(fast_s, 3),
-        "wire_bound_921600_s": round(bound_fast, 3),
+        "wire_bound_115200_s": round(rom_bound, 3),
+        "mlprov_rom_115200_s": round(seconds("mlprov-rom"), 3),
+        "mlprov_rom_over_bound_115200": round(seconds("mlprov-rom") / rom_bound - 1, 4),
+        "stub_wire_bound_115200_s": round(busy("mlprov-stub"), 3),
+        "esptool_stub_115200_s": round(seconds("esptool-stub"), 3),
+        "esptool_nostub_wire_bound_115200_s": round(busy("esptool-nostub"), 3),
+        "mlprov_921600_s": round(seconds("mlprov-stub-921600"), 3),
+        "mlprov_rom_921600_s": round(seconds("mlprov-rom-921600"), 3),
+        "wire_bound_921600_s": round(busy("mlprov-rom-921600"), 3),
     }))
 
 

@@ -1,7 +1,8 @@
 extension LoaderSession {
     /// Leaves the board as `action` says and captures what it prints while booting: the
     /// ROM's boot log comes at 74880 baud, so the link is switched to that rate before the
-    /// reset (or, for FLASH_END, right after its reply and before the chip reboots), and
+    /// reset (or, for FLASH_END, right after its reply and before the chip reboots; on a link
+    /// without DTR/RTS a hard reset becomes that), and
     /// text is collected until the line has been quiet for `quiet`, at most `limit`.
     /// The link keeps the boot-log rate afterwards.
     public func finishCapturingBootLog(
@@ -15,14 +16,19 @@ extension LoaderSession {
             try leaveThenSwitchToBootLogRate()
             taken = .run
         case .hardReset:
+            // Whether the link can drive EN is found out before the rate changes: the
+            // fallback's requests must still go out at the loader's rate.
             do {
-                try setBaud(ESP8266.bootLogBaud)
-                try hardReset()
-                taken = .hardReset
-            } catch .link(.controlLinesUnsupported) {
+                try link.setControlLines(dtr: false, rts: false)
+            } catch .controlLinesUnsupported {
                 try leaveThenSwitchToBootLogRate()
-                taken = .run
+                return (.run, try readText(quiet: quiet, limit: limit))
+            } catch {
+                throw .link(error)
             }
+            try setBaud(ESP8266.bootLogBaud)
+            try hardReset()
+            taken = .hardReset
         }
         return (taken, try readText(quiet: quiet, limit: limit))
     }

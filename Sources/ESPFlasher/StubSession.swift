@@ -32,7 +32,9 @@ extension LoaderSession {
 
     /// Starts `stub`; when it does not greet and `reset` can bring the chip back, resets into
     /// the ROM and syncs again, so the job goes on uncompressed. Returns whether the stub runs.
-    public func startStubOrFallBack(_ stub: FlasherStub, reset: ResetStrategy, progress: (FlashEvent) -> Void = { _ in }) throws(FlasherError) -> Bool {
+    public func startStubOrFallBack(
+        _ stub: FlasherStub, reset: ResetStrategy, attempts: Int = defaultConnectAttempts, progress: (FlashEvent) -> Void = { _ in }
+    ) throws(FlasherError) -> Bool {
         do {
             try startStub(stub)
             progress(.stubStarted)
@@ -40,7 +42,7 @@ extension LoaderSession {
         } catch .stubDidNotStart(let entry) {
             guard reset != .none else { throw .stubDidNotStart(entry: entry) }
             progress(.stubFallback)
-            try connect(reset: reset, progress: progress)
+            try connect(reset: reset, attempts: attempts, progress: progress)
             return false
         }
     }

@@ -25,6 +25,14 @@ struct ConnectionOptions: ParsableArguments {
 
     @Option(help: "Reset-and-sync attempts before giving up.")
     var connectAttempts: Int = LoaderSession.defaultConnectAttempts
+
+    @Flag(help: """
+        Write through the ROM loader alone, without uploading mlprov's flasher stub (which         sends compressed parts and verifies each by MD5).
+        """)
+    var noStub = false
+
+    /// The stub writes go through, nil with --no-stub.
+    var stub: FlasherStub? { noStub ? nil : .mlprov }
 }
 
 extension ResetStrategy: ExpressibleByArgument {}

@@ -1,15 +1,14 @@
 import ESPFlasher
-import SerialLink
+import Station
 
 /// Opens the port, resets into the loader, syncs and identifies the chip: the start of
-/// every command that talks to a board.
-func openSession(_ options: ConnectionOptions, baud: Int? = nil, console: Console) throws(FlasherError) -> (LoaderSession, ChipInfo) {
-    let port: SerialPort
+/// every command that talks to a board (the library's `BoardConnection`, which the
+/// flashing station uses too).
+func openSession(_ options: ConnectionOptions, baud: Int? = nil, console: Console) throws(FlasherError) -> BoardConnection {
     let rate = options.baud ?? baud ?? ConnectionOptions.defaultBaud
-    do { port = try SerialPort(path: options.port, baud: rate) } catch { throw .link(error) }
-    let session = LoaderSession(link: port)
-    try session.connect(reset: options.before, attempts: options.connectAttempts) { console.render($0) }
-    let chip = try session.readChipInfo()
-    console.render(.connected(chip))
-    return (session, chip)
+    return try BoardConnection.open(
+        port: options.port, baud: rate, reset: options.before, attempts: options.connectAttempts, stub: options.stub
+    ) {
+        console.render($0)
+    }
 }

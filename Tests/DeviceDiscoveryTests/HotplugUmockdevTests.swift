@@ -72,7 +72,7 @@ struct HotplugUmockdevTests {
 
         let output = try await runProcess(
             "/usr/bin/env",
-            ["LD_PRELOAD=libumockdev-preload.so.0", "/usr/bin/python3", script, testedMlprov, first, usbPart, ttyPart,
+            ["LD_PRELOAD=libumockdev-preload.so.0", "/usr/bin/python3", script, mlprovBinary, first, usbPart, ttyPart,
              "/sys" + arriving.usbPath, "/sys" + arriving.ttyPath],
             timeout: .seconds(180))
         #expect(output.succeeded, "\(output)")

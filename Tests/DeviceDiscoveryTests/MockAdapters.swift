@@ -1,13 +1,6 @@
 import Foundation
 import TestSupport
 
-/// The mlprov binary to run: the one next to this test bundle (so `swift test
-/// --scratch-path X` tests the binary built in X), else TestSupport's `mlprovBinary`.
-var testedMlprov: String {
-    let sibling = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mlprov").path
-    return FileManager.default.isExecutableFile(atPath: sibling) ? sibling : mlprovBinary
-}
-
 /// A USB serial adapter as an umockdev device description (the `umockdev-record` format:
 /// P: sysfs path, N: device node, S: udev link below /dev, E: property, A: attribute,
 /// H: binary attribute in hex, L: link), written by hand: the USB device, its interface

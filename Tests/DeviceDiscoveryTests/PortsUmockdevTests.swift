@@ -13,7 +13,7 @@ struct PortsUmockdevTests {
         if !adapters.isEmpty {
             arguments += ["-d", try writeTemporary(MockAdapter.description(adapters), name: "bench.umockdev")]
         }
-        return try await runProcess("/usr/bin/umockdev-run", arguments + ["--", testedMlprov, "ports"] + extra, timeout: .seconds(120))
+        return try await runProcess("/usr/bin/umockdev-run", arguments + ["--", mlprovBinary, "ports"] + extra, timeout: .seconds(120))
     }
 
     @Test func printsAnEmptyArrayWhenNoAdapterIsPresent() async throws {
@@ -54,7 +54,7 @@ struct PortsUmockdevTests {
         let description = try writeTemporary(MockAdapter.description([.cp2102, .ch340a]), name: "bench.umockdev")
         // The shell holds ttyUSB1 open on descriptor 3 while mlprov lists the ports.
         let output = try await runProcess(
-            "/usr/bin/umockdev-run", ["-d", description, "--", "/bin/sh", "-c", "exec 3</dev/ttyUSB1; \"$0\" ports --json; exec 3<&-", testedMlprov],
+            "/usr/bin/umockdev-run", ["-d", description, "--", "/bin/sh", "-c", "exec 3</dev/ttyUSB1; \"$0\" ports --json; exec 3<&-", mlprovBinary],
             timeout: .seconds(120))
         #expect(output.succeeded, "\(output)")
         let busy = try parsePorts(output.stdout).map { ($0["device"] as? String ?? "?", $0["busy"] as? Bool) }
@@ -74,7 +74,7 @@ struct PortsUmockdevTests {
     @Test func doctorReportsFTDILatencyAndTheHolderOfAPort() async throws {
         let description = try writeTemporary(MockAdapter.description([.ft232r]), name: "bench.umockdev")
         let output = try await runProcess(
-            "/usr/bin/umockdev-run", ["-d", description, "--", "/bin/sh", "-c", "exec 3</dev/ttyUSB3; \"$0\" doctor --json", testedMlprov],
+            "/usr/bin/umockdev-run", ["-d", description, "--", "/bin/sh", "-c", "exec 3</dev/ttyUSB3; \"$0\" doctor --json", mlprovBinary],
             timeout: .seconds(120))
         // The held port fails the doctor: exit 1.
         #expect(output.exitCode == 1, "\(output)")

@@ -51,7 +51,7 @@ struct UdevRulesTests {
 
     @Test func installIntoARulesDirWritesTheFileWithMode0644() async throws {
         let folder = try temporaryDirectory("mlprov-rules")
-        let output = try await runProcess(testedMlprov, ["udev", "install", "--rules-dir", folder.path, "--no-reload"])
+        let output = try await runProcess(mlprovBinary, ["udev", "install", "--rules-dir", folder.path, "--no-reload"])
         #expect(output.succeeded, "\(output)")
         let path = folder.appendingPathComponent("99-mlprov.rules").path
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
@@ -64,7 +64,7 @@ struct UdevRulesTests {
 
     @Test func dryRunWritesNothing() async throws {
         let folder = try temporaryDirectory("mlprov-rules")
-        let output = try await runProcess(testedMlprov, ["udev", "install", "--rules-dir", folder.path, "--dry-run"])
+        let output = try await runProcess(mlprovBinary, ["udev", "install", "--rules-dir", folder.path, "--dry-run"])
         #expect(output.succeeded, "\(output)")
         #expect(output.stdout.contains("would write \(folder.path)/99-mlprov.rules"))
         #expect(output.stdout.contains("would run udevadm trigger --subsystem-match=tty"))
@@ -74,7 +74,7 @@ struct UdevRulesTests {
     /// Without root the default rules folder is refused before anything is written. When
     /// the test runs as root, mlprov is started as user nobody with setpriv.
     @Test func refusesWithoutRootNamingSudo() async throws {
-        var command = [testedMlprov, "udev", "install"]
+        var command = [mlprovBinary, "udev", "install"]
         if geteuid() == 0 {
             try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"), "setpriv (util-linux) is needed to drop root")
             command = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + command

@@ -26,8 +26,12 @@ struct EsptoolPeerTests {
         try Data(pattern).write(to: url)
     }
 
-    @Test("esptool --no-stub and mlprov write-flash leave byte-identical flash on the twin")
-    func esptoolAndMlprovAgreeByteForByte() async throws {
+    /// Both through the ROM loader alone (--no-stub: the ROM's erase bug, compensated alike),
+    /// and both through their stubs (esptool's, emulated by the twin, and mlprov's own):
+    /// the same arguments leave the same flash.
+    @Test("esptool and mlprov write-flash with the same arguments leave byte-identical flash on the twin", arguments: [true, false])
+    func esptoolAndMlprovAgreeByteForByte(noStub: Bool) async throws {
+        let stubArguments = noStub ? ["--no-stub"] : []
         let folder = try temporaryDirectory()
         let parts = try Self.writeSampleSet(to: folder)
         let esptoolFlash = folder.appendingPathComponent("flash-esptool.bin")
@@ -38,9 +42,8 @@ struct EsptoolPeerTests {
 
         let (esptool, esptoolSim) = try await withSimProcess(["--pty", "--flash", esptoolFlash.path]) { pty in
             try await runProcess(esptoolBinary, [
-                "--chip", "esp8266", "--port", pty, "--before", "no-reset", "--after", "no-reset", "--no-stub",
-                "write-flash", "--flash-mode", "dout", "--flash-size", "1MB",
-            ] + parts)
+                "--chip", "esp8266", "--port", pty, "--before", "no-reset", "--after", "no-reset",
+            ] + stubArguments + ["write-flash", "--flash-mode", "dout", "--flash-size", "1MB"] + parts)
         }
         #expect(esptool.succeeded, "\(esptool)")
         #expect(esptoolSim.succeeded, "\(esptoolSim)")
@@ -48,10 +51,11 @@ struct EsptoolPeerTests {
         let (mlprov, mlprovSim) = try await withSimProcess(["--pty", "--flash", mlprovFlash.path]) { pty in
             try await runProcess(mlprovBinary, [
                 "write-flash", "--port", pty, "--baud", "115200", "--before", "no-reset", "--after", "no-reset",
-                "--flash-mode", "dout", "--flash-size", "1MB",
-            ] + parts)
+                "--flash-mode", "dout", "--flash-size", "1MB", "--json",
+            ] + stubArguments + parts)
         }
         #expect(mlprov.succeeded, "\(mlprov)")
+        #expect(mlprov.stdout.contains(noStub ? "\"loader\":\"rom\"" : "\"loader\":\"stub\""), "\(mlprov.stdout)")
         #expect(mlprovSim.succeeded, "\(mlprovSim)")
 
         let byEsptool = try Data(contentsOf: esptoolFlash)

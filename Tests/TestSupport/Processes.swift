@@ -20,13 +20,15 @@ public struct ProcessOutput: Sendable, CustomStringConvertible {
 public let packageRoot: URL = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-/// The `mlprov` binary `swift build` made (scripts/test builds before testing).
+/// The `mlprov` binary built with these tests: the one next to the test executable (so
+/// `swift test --scratch-path X` runs the binary built in X), else `.build/{debug,release}`.
 public var mlprovBinary: String {
-    for config in ["debug", "release"] {
-        let path = packageRoot.appendingPathComponent(".build/\(config)/mlprov").path
-        if FileManager.default.isExecutableFile(atPath: path) { return path }
-    }
-    return packageRoot.appendingPathComponent(".build/debug/mlprov").path
+    let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    var folder = URL(fileURLWithPath: me).deletingLastPathComponent()
+    if folder.lastPathComponent == "MacOS" || folder.pathExtension == "xctest" { folder = folder.deletingLastPathComponent() }
+    var candidates = [folder, folder.deletingLastPathComponent()].map { $0.appendingPathComponent("mlprov").path }
+    candidates += ["debug", "release"].map { packageRoot.appendingPathComponent(".build/\($0)/mlprov").path }
+    return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[2]
 }
 
 /// esptool from the venv scripts/setup makes: the independent reference peer.

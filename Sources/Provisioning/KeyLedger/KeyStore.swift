@@ -216,10 +216,10 @@ public final class KeyStore: Sendable {
         }
     }
 
-    // MARK: SQL helpers
+    // MARK: SQL helpers (internal: the station's ledger extension, KeyStore+Station.swift, uses them)
 
     /// INSERT … ON CONFLICT DO NOTHING; true when the row is new.
-    private func insert(
+    func insert(
         _ db: Database, serial: MeterSerial, key: DeviceKey, origin: KeyOrigin, installation: String?, at now: String
     ) throws -> Bool {
         try db.execute(sql: """
@@ -230,7 +230,7 @@ public final class KeyStore: Sendable {
         return db.changesCount == 1
     }
 
-    private func recordedKey(_ db: Database, _ serial: MeterSerial) throws -> DeviceKey? {
+    func recordedKey(_ db: Database, _ serial: MeterSerial) throws -> DeviceKey? {
         guard let hex = try String.fetchOne(db, sql: #"SELECT "key" FROM devices WHERE serial = ?"#, arguments: [serial.ledgerText]) else {
             return nil
         }
@@ -240,12 +240,12 @@ public final class KeyStore: Sendable {
         return key
     }
 
-    private func update(_ db: Database, _ serial: MeterSerial, sql: String, arguments: StatementArguments) throws {
+    func update(_ db: Database, _ serial: MeterSerial, sql: String, arguments: StatementArguments) throws {
         try db.execute(sql: sql, arguments: arguments)
         if db.changesCount == 0 { throw KeyStoreError.unknownSerial(serial.ledgerText) }
     }
 
-    private func log(_ db: Database, _ serial: String?, _ what: LedgerEventKind, _ detail: String, at now: String) throws {
+    func log(_ db: Database, _ serial: String?, _ what: LedgerEventKind, _ detail: String, at now: String) throws {
         try db.execute(sql: "INSERT INTO events (serial, at, who, what, detail) VALUES (?, ?, ?, ?, ?)",
                        arguments: [serial, now, user, what.rawValue, detail])
     }
@@ -270,7 +270,7 @@ public final class KeyStore: Sendable {
     // MARK: Transactions and errors
 
     /// Runs `body` in one IMMEDIATE transaction, committed when it returns.
-    private func transaction<T>(_ body: (Database) throws -> T) throws(KeyStoreError) -> T {
+    func transaction<T>(_ body: (Database) throws -> T) throws(KeyStoreError) -> T {
         do {
             var result: T?
             try database.inTransaction(.immediate) { db in
@@ -285,7 +285,7 @@ public final class KeyStore: Sendable {
         }
     }
 
-    private func reading<T>(_ body: (Database) throws -> T) throws(KeyStoreError) -> T {
+    func reading<T>(_ body: (Database) throws -> T) throws(KeyStoreError) -> T {
         do {
             return try database.read(body)
         } catch {
@@ -302,13 +302,13 @@ public final class KeyStore: Sendable {
         }
     }
 
-    private func timestamp() -> String {
+    func timestamp() -> String {
         clock().formatted(Self.timeFormat)
     }
 
     private static let timeFormat = Date.ISO8601FormatStyle(includingFractionalSeconds: false, timeZone: TimeZone(identifier: "UTC") ?? .current)
 
-    private static func date(_ text: String?) -> Date? {
+    static func date(_ text: String?) -> Date? {
         text.flatMap { try? timeFormat.parse($0) }
     }
 }

@@ -21,6 +21,10 @@ public enum KeyStoreError: Error, Hashable, Sendable, CustomStringConvertible {
     case importConflicts(file: String, serials: [String])
     /// A file holding keys could not be written.
     case cannotWrite(path: String, reason: String)
+    /// A station was asked for a serial whose board is already provisioned.
+    case alreadyProvisioned(serial: String, mac: String)
+    /// The board (by MAC) is tied to another serial that is not finished.
+    case boardTaken(mac: String, serial: String)
 
     public var description: String {
         switch self {
@@ -45,6 +49,10 @@ public enum KeyStoreError: Error, Hashable, Sendable, CustomStringConvertible {
                 + serials.joined(separator: ", ") + "; nothing was imported"
         case .cannotWrite(let path, let reason):
             "cannot write \(path): \(reason)"
+        case .alreadyProvisioned(let serial, let mac):
+            "serial \(serial) is already provisioned, on the board with MAC \(mac)"
+        case .boardTaken(let mac, let serial):
+            "the board with MAC \(mac) is already being provisioned as serial \(serial)"
         }
     }
 
@@ -72,6 +80,10 @@ public enum KeyStoreError: Error, Hashable, Sendable, CustomStringConvertible {
             "remove those lines from the file, or find out which key each board carries before importing"
         case .cannotWrite:
             "check the folder exists and is writable"
+        case .alreadyProvisioned:
+            "give the serial of a meter whose board is not provisioned yet; `mlprov ledger export --csv` lists them"
+        case .boardTaken(_, let serial):
+            "this board continues as \(serial) when it is flashed again; give that serial, or use another board"
         }
     }
 }

@@ -58,6 +58,12 @@ public enum LedgerEventKind: String, Hashable, Sendable, CaseIterable, Codable {
     case retired
     /// The key was written into an export (CSV or SQL).
     case exported
+    /// A flashing station tied a board (MAC, chip id) to the serial, or took it up again.
+    case assigned
+    /// The station finished the board: flashed, booted with its identity, set up as asked.
+    case provisioned
+    /// The station's work on the board failed (the reason is the detail).
+    case failed
 }
 
 /// One row of the `events` table.

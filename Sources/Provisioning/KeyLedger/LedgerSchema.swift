@@ -7,6 +7,8 @@ import GRDB
 /// ever changing and a row from ever being deleted (retire it instead).
 /// `events`: append-only history (triggers refuse UPDATE and DELETE) of who did what to
 /// which serial's key, so that who got which key can be traced.
+/// `assignments` (v2): which board (MAC, chip id) a flashing station tied to which serial,
+/// and how far it got (see `StationAssignmentSchema`).
 enum LedgerSchema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -61,6 +63,9 @@ enum LedgerSchema {
                     SELECT RAISE(ABORT, 'the events table is append-only');
                 END;
                 """)
+        }
+        migrator.registerMigration("v2: station assignments") { db in
+            try db.execute(sql: StationAssignmentSchema.v2)
         }
         return migrator
     }

@@ -35,8 +35,10 @@ struct ReadMACCommand: ParsableCommand {
 private func identify(_ connection: ConnectionOptions, _ output: OutputOptions, text: (ChipInfo) -> String) throws {
     let console = Console()
     try console.reporting(json: output.json) {
-        let (session, chip) = try openSession(connection, console: console)
-        console.render(.finished(try session.finish(connection.after)))
+        let board = try openSession(connection, console: console)
+        defer { board.close() }
+        let chip = board.chip
+        console.render(.finished(try board.finish(connection.after)))
         if output.json {
             console.json(ChipReport(chip: chip.chip, mac: chip.mac.description, chipID: hex(chip.chipID)))
         } else {

@@ -7,6 +7,7 @@ import Foundation
 import MeterLogger
 import MQTT
 import Provisioning
+import Station
 
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -131,13 +132,7 @@ struct DemoCommand: AsyncParsableCommand {
             Device twin: ESP8266EX, MAC \(configuration.mac), \(configuration.flashSize.name) flash, timing \(timing.rawValue); \
             its flash holds an old pattern, including a saved configuration at 0x76000-0x78FFF that must survive.
             """)
-        let parts = try artefacts.parts.map { part in
-            guard let data = FileManager.default.contents(atPath: part.path) else {
-                throw CommandFailure(message: "cannot read \(part.path)", help: "remove the cache folder and run again")
-            }
-            return FlashPart(name: part.name, offset: part.offset, bytes: [UInt8](data))
-        }
-        let plan = try FlashPlan(parts: parts, flashSize: installation.flash.size, parameters: installation.flash.parameters)
+        let plan = try FlashPlan(artefacts: artefacts, flash: installation.flash)
         let link = twin.connectInProcess(name: "twin")
         try link.setBaudRate(baud)
         let session = LoaderSession(link: link)

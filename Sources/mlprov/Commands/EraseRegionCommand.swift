@@ -38,10 +38,11 @@ struct EraseRegionCommand: ParsableCommand {
             if let extra = region.collateralErase {
                 console.info("note: the ROM's erase bug also erases \(hex(extra.lowerBound))–\(hex(extra.upperBound - 1))")
             }
-            let (session, _) = try openSession(connection, console: console)
+            let board = try openSession(connection, console: console)
+            defer { board.close() }
             console.render(.erasing(part: "the region", range: region.erasedRange))
-            try session.erase(region)
-            let action = try session.finish(connection.after)
+            try board.session.erase(region)
+            let action = try board.finish(connection.after)
             console.render(.finished(action))
             if output.json {
                 console.json(EraseReport(erased: [hex(region.erasedRange.lowerBound), hex(region.erasedRange.upperBound)]))

@@ -5,6 +5,7 @@ import FirmwareBuild
 import Foundation
 import MeterLogger
 import Provisioning
+import Station
 
 struct FlashCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -51,13 +52,7 @@ struct FlashCommand: AsyncParsableCommand {
         }
         console.info("Firmware \(outcome.artefacts.label): \(outcome.cacheHit ? "from the cache" : "built in \(String(format: "%.1f", outcome.seconds)) s")")
         try console.reporting(json: output.json) {
-            let parts = try outcome.artefacts.parts.map { part in
-                guard let data = FileManager.default.contents(atPath: part.path) else {
-                    throw CommandFailure(message: "cannot read \(part.path)", help: "remove the cache folder and build again")
-                }
-                return FlashPart(name: part.name, offset: part.offset, bytes: [UInt8](data))
-            }
-            let plan = try FlashPlan(parts: parts, flashSize: profile.flash.size, parameters: profile.flash.parameters)
+            let plan = try FlashPlan(artefacts: outcome.artefacts, flash: profile.flash)
             let report = try flashPlan(plan, connection: connection, baud: profile.flash.baud, console: console)
             try ledger.markFlashed(serial: device.serial, mac: report.mac, chipID: report.chipID)
             if output.json {

@@ -54,19 +54,21 @@ struct WriteFlashCommand: ParsableCommand {
 /// Connects, writes a checked plan, leaves the board as asked: the shared core of
 /// write-flash and flash. Notes the ROM's unavoidable extra erases before connecting.
 func flashPlan(_ plan: FlashPlan, connection: ConnectionOptions, baud: Int? = nil, console: Console) throws(FlasherError) -> WriteReport {
-    for operation in plan.operations {
+    for operation in plan.operations where connection.noStub {
         if let extra = operation.collateralErase {
             console.info("note: the ROM's erase bug also erases \(hex(extra.lowerBound))–\(hex(extra.upperBound - 1)) after \(operation.part.name)")
         }
     }
     let started = ContinuousClock.now
-    let (session, chip) = try openSession(connection, baud: baud, console: console)
-    try session.write(plan) { console.render($0) }
-    let action = try session.finish(connection.after)
+    let board = try openSession(connection, baud: baud, console: console)
+    defer { board.close() }
+    let chip = board.chip
+    try board.write(plan) { console.render($0) }
+    let action = try board.finish(connection.after)
     console.render(.finished(action))
     return WriteReport(
         mac: chip.mac.description, chipID: hex(chip.chipID), seconds: (ContinuousClock.now - started).seconds,
-        after: action.rawValue,
+        after: action.rawValue, loader: board.usedStub ? "stub" : "rom",
         parts: plan.operations.map { .init(file: $0.part.name, offset: hex($0.part.offset), bytes: $0.part.bytes.count) })
 }
 
@@ -95,7 +97,9 @@ struct WriteReport: Encodable {
     var chipID: String
     var seconds: Double
     var after: String
+    /// "stub" when mlprov's flasher stub wrote (compressed, MD5-verified), "rom" otherwise.
+    var loader: String
     var parts: [Part]
 
-    enum CodingKeys: String, CodingKey { case ok, mac, chipID = "chip_id", seconds, after, parts }
+    enum CodingKeys: String, CodingKey { case ok, mac, chipID = "chip_id", seconds, after, loader, parts }
 }

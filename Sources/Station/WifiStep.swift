@@ -1,0 +1,69 @@
+import Foundation
+import MeterLogger
+import Provisioning
+
+/// Wifi setup after the boot check, with Provisioning's code: join the board's setup
+/// access point (KAM_/EL_<serial>, password derived from its key) with NetworkManager,
+/// post the site's wifi and MQTT host through its setup page, restore the laptop's
+/// connection. The laptop has one wifi adapter, so a station runs one setup at a time.
+public struct WifiStep: Sendable {
+    public let ssid: String
+    public let password: WifiPassword
+    public let mqttHost: String
+    /// The board's setup page (its own AP's address, or a twin's URL).
+    public let deviceURL: URL
+    /// Joins the board's AP first; nil when the setup page is reachable as it is.
+    public let joiner: WifiAccessPointJoiner?
+    public let scanTimeout: Duration
+
+    public init(
+        ssid: String, password: WifiPassword, mqttHost: String, deviceURL: URL, joiner: WifiAccessPointJoiner?,
+        scanTimeout: Duration = .seconds(30)
+    ) {
+        self.ssid = ssid
+        self.password = password
+        self.mqttHost = mqttHost
+        self.deviceURL = deviceURL
+        self.joiner = joiner
+        self.scanTimeout = scanTimeout
+    }
+
+    /// Sets up `device`'s board, whose key is `key`.
+    func run(device: Device, key: DeviceKey, meter: MeterKind) async throws(StationError) {
+        do {
+            let input = try WifiSetupInput(ssid: ssid, password: password, mqttHost: mqttHost, impulse: device.impulse)
+            let client = WifiSetupClient(baseURL: deviceURL, scanTimeout: scanTimeout)
+            if let joiner {
+                let credentials = Credentials(serial: device.serial, key: key, meter: meter)
+                _ = try await joiner.withAccessPoint(ssid: credentials.ssid, password: credentials.apPassword) {
+                    try await client.run(input)
+                }
+            } else {
+                _ = try await client.run(input)
+            }
+        } catch let error as WifiSetupError {
+            throw .wifiFailed(reason: error.description)
+        } catch let error as WifiJoinError {
+            throw .wifiFailed(reason: error.description)
+        } catch let error as WifiSetupInputError {
+            throw .wifiFailed(reason: error.description)
+        } catch {
+            throw .wifiFailed(reason: "\(error)")
+        }
+    }
+}
+
+/// One wifi setup at a time (one adapter on the laptop).
+actor WifiTurn {
+    private var busy = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func run<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        if busy { await withCheckedContinuation { waiting.append($0) } }
+        busy = true
+        defer {
+            if waiting.isEmpty { busy = false } else { waiting.removeFirst().resume() }
+        }
+        return try await body()
+    }
+}

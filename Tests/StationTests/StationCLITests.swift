@@ -1,0 +1,171 @@
+import DeviceSim
+import Foundation
+import MeterLogger
+import Provisioning
+import Subprocess
+import Synchronization
+import Testing
+import TestSupport
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
+
+/// `mlprov station` and `mlprov ledger export` as a technician runs them.
+@Suite("Station command line")
+struct StationCLITests {
+    /// Runs `mlprov station` with `arguments` and collects its JSON lines. With `signal`,
+    /// the station gets that signal the moment one of `boards` accepts its first compressed
+    /// data block, sent from the twin's own thread to the process whose command line holds
+    /// `arguments`' ledger path: a test process slow to read the station's output (a loaded
+    /// machine starves its async threads) still interrupts it mid-flash. Returns the lines,
+    /// the exit code (nil when killed by a signal) and whether the signal was sent.
+    func runStation(_ arguments: [String], boards: [BenchBoard] = [], signal: Int32? = nil) async throws -> (lines: [String], exitCode: Int32?, signalled: Bool) {
+        let sent = Mutex(false)
+        if let signal, let ledger = arguments.firstIndex(of: "--ledger").map({ arguments[$0 + 1] }) {
+            for board in boards {
+                board.twin.onEvent = { event in
+                    guard case .stubRequest(.flashDeflData, error: nil) = event, !sent.withLock({ $0 }) else { return }
+                    let pids = processes(withArgument: ledger)
+                    guard !pids.isEmpty else { return }
+                    sent.withLock { $0 = true }
+                    for pid in pids { kill(pid, signal) }
+                }
+            }
+        }
+        defer { boards.forEach { $0.twin.onEvent = nil } }
+        let result = try await run(
+            .path(FilePath(mlprovBinary)), arguments: Arguments(["station"] + arguments),
+            input: .none, output: .sequence, error: .string(limit: 1 << 20)
+        ) { execution in
+            var lines: [String] = []
+            for try await line in execution.standardOutput.strings() { lines.append(line) }
+            return lines
+        }
+        let code: Int32? = if case .exited(let code) = result.terminationStatus { code } else { nil }
+        return (result.closureResult, code, sent.withLock { $0 })
+    }
+
+    @Test func aKilledStationRestartsAndCompletesTheBatchWithoutLosingOrReusingAKey() async throws {
+        let folder = try temporaryDirectory("station-cli")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let profile = try writeStationProfile(in: folder, count: 3)
+        let ledger = folder.appendingPathComponent("ledger.sqlite").path
+        // A slow flash chip: a flash takes seconds, long enough to be killed in the middle of
+        // it even when this test reads the station's output late (a loaded machine).
+        let boards = try (1...3).map { try BenchBoard(index: 20 + $0, timing: .slowFlash) }
+        defer { boards.forEach { $0.stop() } }
+        let common = ["--profile", profile, "--ledger", ledger, "--cache", folder.appendingPathComponent("cache").path,
+                      "--before", "no-reset", "--connect-attempts", "3", "--jobs", "3", "--once", "--json"]
+
+        let first = try await runStation(common + ["--ports", boards.map(\.port).joined(separator: ",")], boards: boards, signal: SIGKILL)
+        #expect(first.signalled && first.exitCode == nil, "the station was killed while a board was flashing: \(first.lines.suffix(3))")
+        let keysBefore = try ledgerKeys(ledger)
+        #expect(!keysBefore.isEmpty, "keys are recorded before flashing")
+        let done = first.lines.filter { $0.contains("\"phase\":\"done\"") }.count
+        #expect(done < 3, "the batch was not complete when the station was killed")
+
+        // The technician power-cycles the hub: every board comes back in download mode.
+        for board in boards { try board.replug() }
+        let second = try await runStation(common + ["--ports", boards.map(\.port).joined(separator: ",")])
+        #expect(second.exitCode == 0, "\(second.lines.suffix(5))")
+
+        let keysAfter = try ledgerKeys(ledger)
+        for (serial, key) in keysBefore { #expect(keysAfter[serial] == key, "the key of \(serial) never changes") }
+        #expect(keysAfter.count == 3)
+        #expect(Set(keysAfter.values).count == 3, "no key on two devices")
+        let store = try KeyStore(path: ledger)
+        let assignments = try store.assignments()
+        #expect(assignments.count == 3 && assignments.allSatisfy { $0.state == .provisioned })
+        for row in assignments {
+            #expect(try store.events(serial: row.serial).filter { $0.what == .generated }.count == 1, "one key ever made for \(row.serial)")
+        }
+        for board in boards {
+            let row = try #require(assignments.first { $0.board.mac == board.mac }, "board \(board.mac) in the ledger")
+            let flashed = try #require(board.flashedIdentity(), "board \(board.mac) holds the demo firmware")
+            #expect(flashed.serial == row.serial.text)
+            #expect(flashed.key.hex == keysAfter[row.serial.ledgerText], "board \(board.mac) carries its device's key")
+        }
+    }
+
+    @Test func ledgerExportListsEachDeviceWithItsBoardAndNoKeyUnlessAsked() async throws {
+        let folder = try temporaryDirectory("station-cli")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let profile = try InstallationProfile.load(path: try writeStationProfile(in: folder, count: 3))
+        let ledger = folder.appendingPathComponent("ledger.sqlite").path
+        let store = try KeyStore(path: ledger, user: "tech-anna")
+        let boardA = BoardIdentity(mac: "18:FE:34:AA:00:01", chipID: "0x00aa0001")
+        let boardB = BoardIdentity(mac: "18:fe:34:aa:00:02", chipID: "0x00aa0002")
+        _ = try store.claimNextDevice(for: boardA, slot: "s1", candidates: profile.devices, installation: profile.name, source: profile.file)
+        _ = try store.claimNextDevice(for: boardB, slot: "s2", candidates: profile.devices, installation: profile.name, source: profile.file)
+        try store.markAssignmentFlashed(serial: profile.devices[0].serial, board: boardA)
+        try store.markProvisioned(serial: profile.devices[0].serial, commissioned: false)
+        try store.markAssignmentFailed(serial: profile.devices[1].serial, reason: "writing 0x10000.bin failed, cable pulled")
+        _ = try store.issueKey(for: profile.devices[2].serial, installation: profile.name)
+        let keys = try ledgerKeys(ledger)
+
+        let plain = try await runProcess(mlprovBinary, ["ledger", "export", "--csv", "--ledger", ledger])
+        #expect(plain.succeeded, "\(plain)")
+        let lines = plain.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first == "serial,key_state,mac,chip_id,assigned_at,flashed_at,provisioned_at,technician,result")
+        #expect(lines.count == 4)
+        let first = lines[1].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        #expect(first[0] == "3000001" && first[1] == "flashed" && first[2] == "18:fe:34:aa:00:01" && first[3] == "0x00aa0001")
+        #expect(!first[4].isEmpty && !first[5].isEmpty && !first[6].isEmpty)
+        #expect(first[7] == "tech-anna" && first[8] == "provisioned")
+        #expect(lines[2].hasPrefix("3000002,generated,18:fe:34:aa:00:02,"))
+        #expect(lines[2].hasSuffix(",\"failed: writing 0x10000.bin failed, cable pulled\""))
+        #expect(lines[3].hasPrefix("3000003,generated,,,,,,"))
+        for key in keys.values { #expect(!plain.stdout.contains(key), "no key without --include-keys") }
+
+        let refused = try await runProcess(mlprovBinary, ["ledger", "export", "--csv", "--include-keys", "--ledger", ledger])
+        #expect(!refused.succeeded, "keys never go to standard output")
+
+        let file = folder.appendingPathComponent("with-keys.csv").path
+        let withKeys = try await runProcess(mlprovBinary, ["ledger", "export", "--csv", "--include-keys", "-o", file, "--ledger", ledger])
+        #expect(withKeys.succeeded, "\(withKeys)")
+        let mode = try #require(try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int)
+        #expect(mode == 0o600)
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(text.hasPrefix("serial,key_state,key,mac,"))
+        for (serial, key) in keys { #expect(text.contains("\(serial),"), "row for \(serial)"); #expect(text.contains(",\(key),")) }
+        #expect(try store.events().contains { $0.what == .exported }, "exported keys are noted in the history")
+    }
+
+    @Test func ctrlCStopsTheStationWithExitCode130AndTheLedgerSaysWhereItStopped() async throws {
+        let folder = try temporaryDirectory("station-cli")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let profile = try writeStationProfile(in: folder, count: 2)
+        let ledger = folder.appendingPathComponent("ledger.sqlite").path
+        let boards = try (1...2).map { try BenchBoard(index: 40 + $0, timing: .slowFlash) }
+        defer { boards.forEach { $0.stop() } }
+        let result = try await runStation(
+            ["--profile", profile, "--ledger", ledger, "--cache", folder.appendingPathComponent("cache").path,
+             "--before", "no-reset", "--connect-attempts", "3", "--once", "--json", "--ports", boards.map(\.port).joined(separator: ",")],
+            boards: boards, signal: SIGINT)
+        let lines = result.lines
+        #expect(result.signalled)
+        let code = try #require(result.exitCode, "the station ended by itself on SIGINT, not killed by it")
+        #expect(code == 130, "\(lines.suffix(4))")
+        #expect(lines.last?.contains("\"interrupted\":true") == true)
+        let store = try KeyStore(path: ledger)
+        let assignments = try store.assignments()
+        #expect(!assignments.isEmpty)
+        for row in assignments where row.state != .provisioned {
+            #expect(row.state == .failed && row.result == "interrupted", "\(row.serial): \(row.state) \(row.result)")
+        }
+        #expect(Set(try ledgerKeys(ledger).values).count == (try ledgerKeys(ledger)).count)
+    }
+}
+
+/// The processes (other than this one) whose command line has `argument` as one of its words.
+func processes(withArgument argument: String) -> [pid_t] {
+    let me = getpid()
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap { entry in
+        guard let pid = pid_t(entry), pid != me,
+              let cmdline = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { return nil }
+        return cmdline.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == argument } ? pid : nil
+    }
+}
