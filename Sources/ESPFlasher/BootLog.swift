@@ -33,26 +33,31 @@ extension LoaderSession {
         return (taken, try readText(quiet: quiet, limit: limit))
     }
 
-    /// How long the rate stays after a stub's RUN_USER_CODE has been drained: a USB adapter's
-    /// tcdrain returns once the bytes reach the adapter, whose FIFO still shifts them out
-    /// at the old rate. Costs at most this much of the ROM's first boot lines.
-    static let rateSwitchGuard: Duration = .milliseconds(10)
+    /// How long the line settles after a baud change before the next request (esptool
+    /// waits 50 ms and drops what arrived meanwhile).
+    static let baudChangeSettle: Duration = .milliseconds(50)
 
-    /// The ROM answers FLASH_END before it reboots; a stub's RUN_USER_CODE has no answer,
-    /// so the request is drained and given time to leave before the rate changes under it.
+    /// The ROM answers FLASH_END before it reboots, and the rate changes right after the
+    /// reply. A stub's RUN_USER_CODE has no answer and the boot output follows at once, so
+    /// the stub is first moved to the boot-log rate (CHANGE_BAUDRATE, answered at the old
+    /// rate), the link follows, and RUN_USER_CODE goes out at 74880: no race between the
+    /// request leaving and the rate changing, and the chip goes on printing at that rate.
     private func leaveThenSwitchToBootLogRate() throws(FlasherError) {
         if runningStub != nil {
-            let frame = SLIP.encode(Request.runUserCode().encoded())
+            let current: Int
+            do { current = try link.baudRate() } catch { throw .link(error) }
+            try command(.changeBaudRate(to: UInt32(ESP8266.bootLogBaud), from: UInt32(current)))
+            try setBaud(ESP8266.bootLogBaud)
+            ESPFlasher.sleep(Self.baudChangeSettle)
+            try discardInput()
             try send(.runUserCode())
             runningStub = nil
             do { try link.drainOutput() } catch { throw .link(error) }
-            let baud = max((try? link.baudRate()) ?? ESP8266.bootLogBaud, 1)
-            ESPFlasher.sleep(.microseconds(frame.count * 10 * 1_000_000 / baud) + Self.rateSwitchGuard)
         } else {
             try flashBegin(eraseSize: 0, packetCount: 0, offset: 0)
             try flashEnd(.runUserCode)
+            try setBaud(ESP8266.bootLogBaud)
         }
-        try setBaud(ESP8266.bootLogBaud)
     }
 
     private func setBaud(_ baud: Int) throws(FlasherError) {
