@@ -151,6 +151,10 @@ extension Request {
 public enum FlashEndAction: UInt32, Sendable {
     case reboot = 0
     case runUserCode = 1
+
+    /// To a stub, FLASH_END / FLASH_DEFL_END with 1 means "stay in the stub" (running the
+    /// firmware is RUN_USER_CODE there): the same word, read differently.
+    public static let stayInStub = FlashEndAction.runUserCode
 }
 
 /// The error codes the ESP8266 ROM puts in a failed reply's second status byte.

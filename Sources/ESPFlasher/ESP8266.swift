@@ -22,6 +22,13 @@ public enum ESP8266 {
     public static let bootLogBaud = 74_880
 
     public static let flashSectorSize = 4096
+
+    /// The whole sectors `range` touches.
+    public static func sectorRange(covering range: Range<Int>) -> Range<Int> {
+        let start = range.lowerBound / flashSectorSize * flashSectorSize
+        let end = (range.upperBound + flashSectorSize - 1) / flashSectorSize * flashSectorSize
+        return start..<end
+    }
     public static let sectorsPerBlock = 16
     /// FLASH_DATA packet size the ROM loader uses.
     public static let flashPacketSize = 0x400

@@ -116,6 +116,9 @@ public struct PartOperation: Equatable, Sendable {
 public struct FlashPlan: Equatable, Sendable {
     public let flashSize: Int
     public let operations: [PartOperation]
+    /// The regions the plan must leave as they are (none when `allowProtected`): a stub
+    /// write checks them by MD5 before and after.
+    public let protectedRegions: [ProtectedRegion]
 
     public init(
         parts: [FlashPart],
@@ -164,6 +167,7 @@ public struct FlashPlan: Equatable, Sendable {
         }
         self.flashSize = sizeBytes
         self.operations = operations
+        self.protectedRegions = allowProtected ? [] : protectedRegions.filter { $0.range.upperBound <= sizeBytes }
     }
 
     /// Runs of packets that are not all 0xFF. A run after a gap starts on a sector boundary

@@ -26,6 +26,8 @@ public indirect enum FlasherError: Error, Equatable, Sendable, CustomStringConve
     case stubDidNotStart(entry: UInt32)
     /// What the stub read back from flash has another MD5 than what was sent.
     case verifyFailed(part: String, expected: String, found: String)
+    /// A region the plan had to leave alone reads differently after the write.
+    case protectedRegionChanged(region: String, range: Range<Int>)
 
     public var description: String {
         switch self {
@@ -48,6 +50,8 @@ public indirect enum FlasherError: Error, Equatable, Sendable, CustomStringConve
             "the flasher stub started at \(hex(entry)) did not greet within \(LoaderSession.stubGreetingTimeout.formattedSeconds)"
         case .verifyFailed(let part, let expected, let found):
             "\(part) reads back wrong: MD5 \(found) on the chip, \(expected) sent"
+        case .protectedRegionChanged(let region, let range):
+            "\(region) at \(hex(range.lowerBound))–\(hex(range.upperBound - 1)) changed during the write: it was not to be touched"
         }
     }
 
@@ -71,6 +75,8 @@ public indirect enum FlasherError: Error, Equatable, Sendable, CustomStringConve
         case .stubDidNotStart:
             "reset the board (or re-plug it) and run again with --no-stub to flash through the ROM loader alone"
         case .verifyFailed: "check the power supply and the cable, then run again: parts are rewritten whole"
+        case .protectedRegionChanged:
+            "stop using this board's stub path: flash with --no-stub and report this (the saved configuration must be restored from a backup)"
         default: nil
         }
     }

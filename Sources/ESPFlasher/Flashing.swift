@@ -7,6 +7,12 @@ extension LoaderSession {
     /// same plan again rewrites the part from its start.
     /// With a stub running, the parts go compressed instead (`writeCompressed`).
     public func write(_ plan: FlashPlan, progress: (FlashEvent) -> Void = { _ in }) throws(FlasherError) {
+        if runningStub == nil, syncAnsweredByStub {
+            // A stub left running answered the SYNC: the ROM's requests would confuse it
+            // (its FLASH_BEGIN sizes are exact, the ROM's are bug-compensated).
+            try startStub(.mlprov)
+            progress(.stubStarted)
+        }
         if let stub = runningStub {
             try writeCompressed(plan, stub: stub, progress: progress)
             return

@@ -14,6 +14,9 @@ public final class LoaderSession {
     private var pending: [[UInt8]] = []
     /// The stub that answers instead of the ROM since `startStub`, nil while the ROM does.
     public internal(set) var runningStub: FlasherStub?
+    /// The last SYNC was answered with value 0: a flasher stub runs, not the ROM (whose
+    /// SYNC replies carry a non-zero value).
+    public private(set) var syncAnsweredByStub = false
 
     /// esptool's default per-command timeout; the ROM answers in milliseconds.
     public static let defaultTimeout: Duration = .seconds(3)
@@ -92,7 +95,7 @@ public final class LoaderSession {
     /// (up to 8 in all) are drained so they cannot be taken for later replies.
     public func sync() throws(FlasherError) {
         try send(.sync())
-        _ = try receive(for: .sync, timeout: Self.syncTimeout)
+        syncAnsweredByStub = try receive(for: .sync, timeout: Self.syncTimeout).value == 0
         for _ in 0..<7 {
             do { _ = try receive(for: .sync, timeout: .milliseconds(20)) } catch .noResponse { break }
         }

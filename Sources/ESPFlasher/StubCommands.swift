@@ -26,6 +26,12 @@ extension Request {
         Request(.changeBaudRate, payload: words(newBaud, oldBaud))
     }
 
+    /// SPI_SET_PARAMS: the flash chip's geometry (id, total size, 64 KiB blocks, 4 KiB
+    /// sectors, 256-byte pages, status mask), so a stub refuses addresses past the end.
+    public static func spiSetParams(totalSize: UInt32) -> Request {
+        Request(.spiSetParams, payload: words(0, totalSize, 0x1_0000, 0x1000, 0x100, 0xFFFF))
+    }
+
     /// ERASE_REGION: both values multiples of 4096.
     public static func eraseRegion(offset: UInt32, size: UInt32) -> Request {
         Request(.eraseRegion, payload: words(offset, size))

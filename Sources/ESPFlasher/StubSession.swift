@@ -11,6 +11,12 @@ extension LoaderSession {
     /// for its greeting. From then on `write(_:)` sends compressed parts and verifies them.
     public func startStub(_ stub: FlasherStub) throws(FlasherError) {
         guard runningStub == nil else { return }
+        // A stub left running (an earlier --after no-reset) answers SYNC with 0: speak to it
+        // rather than uploading over the code it runs.
+        if syncAnsweredByStub {
+            runningStub = stub
+            return
+        }
         for segment in stub.segments where !segment.bytes.isEmpty {
             let blocks = stride(from: 0, to: segment.bytes.count, by: FlasherStub.uploadBlockSize).map {
                 Array(segment.bytes[$0..<min($0 + FlasherStub.uploadBlockSize, segment.bytes.count)])
@@ -56,47 +62,67 @@ extension LoaderSession {
         return digest
     }
 
-    /// Writes every part of `plan` through the stub: each part one zlib stream in blocks of
-    /// the stub's size, then its MD5 compared with the stub's. A refused block, a lost reply
-    /// or a digest mismatch rewrites the part from its start (up to `blockAttempts` times).
+    /// Writes every part of `plan` through the stub: the flash geometry first, then each
+    /// part as one zlib stream in blocks of the stub's size, ended, and its MD5 compared
+    /// with the stub's. A refused block, a lost reply or a digest mismatch rewrites the part
+    /// from its start (up to `blockAttempts` times). The plan's protected regions are
+    /// digested before and after: a stub that touched one is caught and named.
     func writeCompressed(_ plan: FlashPlan, stub: FlasherStub, progress: (FlashEvent) -> Void) throws(FlasherError) {
-        for operation in plan.operations {
-            let part = operation.part
-            let started = ContinuousClock.now
-            let compressed = ZlibStream.compress(part.bytes, windowBits: stub.maxWindowBits)
-            let expected = MD5.digest(part.bytes)
-            var attempt = 1
-            while true {
-                do throws(FlasherError) {
-                    try writeStream(compressed, of: part, blockSize: stub.maxBlockSize, progress: progress)
-                    let digest = try flashMD5(offset: part.offset, size: part.bytes.count)
-                    guard digest == expected else {
-                        throw .verifyFailed(part: part.name, expected: hexString(expected), found: hexString(digest))
-                    }
-                    break
-                } catch {
-                    let failure = FlasherError.partFailed(part: part.name, offset: part.offset, cause: error)
-                    if case .link = error { throw failure }
-                    guard attempt < Self.blockAttempts else { throw failure }
-                    progress(.retrying(part: part.name, offset: part.offset, reason: error.description))
-                    attempt += 1
-                    try resynchronize()
-                }
-            }
-            progress(.partWritten(part: part.name, offset: part.offset, bytes: part.bytes.count,
-                                  seconds: (ContinuousClock.now - started).seconds))
+        try command(.spiSetParams(totalSize: UInt32(plan.flashSize)))
+        let protectedBefore = try plan.protectedRegions.map { region throws(FlasherError) in
+            try flashMD5(offset: region.range.lowerBound, size: region.range.count)
         }
+        for operation in plan.operations {
+            try writeCompressed(operation.part, stub: stub, progress: progress)
+        }
+        for (region, before) in zip(plan.protectedRegions, protectedBefore) {
+            guard try flashMD5(offset: region.range.lowerBound, size: region.range.count) == before else {
+                throw .protectedRegionChanged(region: region.name, range: region.range)
+            }
+        }
+    }
+
+    private func writeCompressed(_ part: FlashPart, stub: FlasherStub, progress: (FlashEvent) -> Void) throws(FlasherError) {
+        let started = ContinuousClock.now
+        let compressed = ZlibStream.compress(part.bytes, windowBits: stub.maxWindowBits)
+        let expected = MD5.digest(part.bytes)
+        var attempt = 1
+        while true {
+            do throws(FlasherError) {
+                try writeStream(compressed, of: part, blockSize: stub.maxBlockSize, progress: progress)
+                try command(.flashDeflEnd(.stayInStub), timeout: Self.flashWorkTimeout(bytes: part.bytes.count))
+                let digest = try flashMD5(offset: part.offset, size: part.bytes.count)
+                guard digest == expected else {
+                    throw .verifyFailed(part: part.name, expected: hexString(expected), found: hexString(digest))
+                }
+                break
+            } catch {
+                let failure = FlasherError.partFailed(part: part.name, offset: part.offset, cause: error)
+                if case .link = error { throw failure }
+                guard attempt < Self.blockAttempts else { throw failure }
+                progress(.retrying(part: part.name, offset: part.offset, reason: error.description))
+                attempt += 1
+                try resynchronize()
+            }
+        }
+        progress(.partWritten(part: part.name, offset: part.offset, bytes: part.bytes.count,
+                              seconds: (ContinuousClock.now - started).seconds))
+    }
+
+    /// How long erasing and programming `bytes` may take on the chip (the ROM's erase
+    /// allowance per MiB, at least the default timeout). A block's reply can wait for the
+    /// previous block's work, and one compressed block may inflate to most of a part.
+    static func flashWorkTimeout(bytes: Int) -> Duration {
+        defaultTimeout + eraseTimeoutPerMiB * (Double(bytes) / Double(1 << 20))
     }
 
     /// FLASH_DEFL_BEGIN and the blocks of one part's stream.
     private func writeStream(_ compressed: [UInt8], of part: FlashPart, blockSize: Int, progress: (FlashEvent) -> Void) throws(FlasherError) {
         let blockCount = (compressed.count + blockSize - 1) / blockSize
-        let sectors = part.offset..<(part.offset + (part.bytes.count + ESP8266.flashSectorSize - 1) / ESP8266.flashSectorSize * ESP8266.flashSectorSize)
-        progress(.erasing(part: part.name, range: sectors))
+        progress(.erasing(part: part.name, range: ESP8266.sectorRange(covering: part.range)))
         try command(.flashDeflBegin(
             uncompressedSize: UInt32(part.bytes.count), packetCount: UInt32(blockCount), packetSize: UInt32(blockSize), offset: UInt32(part.offset)))
-        // A block may wait for the previous block's erase and program work (one in flight).
-        let blockTimeout = Self.defaultTimeout + Self.eraseTimeoutPerMiB * (Double(4 * blockSize) / Double(1 << 20))
+        let blockTimeout = Self.flashWorkTimeout(bytes: part.bytes.count)
         for sequence in 0..<blockCount {
             let start = sequence * blockSize
             let block = Array(compressed[start..<min(start + blockSize, compressed.count)])

@@ -1,4 +1,5 @@
 import Foundation
+import MQTT
 import Subprocess
 #if canImport(System)
 import System
@@ -32,8 +33,12 @@ public struct PrivateBroker: Sendable {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mlprov-broker-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         defer { try? FileManager.default.removeItem(at: directory) }
+        // A user only this broker knows: proves that what answers on the port is ours and
+        // not another private broker that took the port first (ours then failed to bind).
+        let probe = (user: "mlprov-probe-" + UUID().uuidString.prefix(8).lowercased(), password: UUID().uuidString)
         let passwordFile = try writePrivateFile(
-            users.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: "\n") + "\n",
+            (users.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" } + ["\(probe.user):\(probe.password)"])
+                .joined(separator: "\n") + "\n",
             named: "passwd", in: directory)
         let hashed = try await Subprocess.run(
             .path(FilePath(passwdExecutable)), arguments: ["-U", passwordFile], input: .none,
@@ -65,6 +70,10 @@ public struct PrivateBroker: Sendable {
                         try? execution.send(signal: .kill)
                         throw PrivateBrokerError(description: "mosquitto did not accept connections on 127.0.0.1:\(port)")
                     }
+                    guard await answersAsOurs(port: port, probe: probe) else {
+                        try? execution.send(signal: .kill)
+                        throw PrivateBrokerError(description: "another broker answers on 127.0.0.1:\(port)")
+                    }
                     do {
                         let value = try await body(broker)
                         try? execution.send(signal: .terminate)
@@ -88,6 +97,20 @@ public struct PrivateBroker: Sendable {
     public func passwordFile(for user: String) throws -> String {
         try writePrivateFile(users[user] ?? "", named: "\(user).password", in: directory)
     }
+}
+
+/// Whether the broker on `port` knows the probe user (only the one we started does).
+private func answersAsOurs(port: Int, probe: (user: String, password: String)) async -> Bool {
+    guard let client = try? MQTTClient() else { return false }
+    let accepted: Bool
+    do {
+        try await client.connect(host: "127.0.0.1", port: port, username: probe.user, password: probe.password)
+        accepted = true
+    } catch {
+        accepted = false
+    }
+    await client.disconnect()
+    return accepted
 }
 
 /// Why the private broker did not start.

@@ -3,6 +3,7 @@ import ESPFlasher
 import ESPImage
 import Foundation
 import SerialLink
+import Synchronization
 import Testing
 import TestSupport
 
@@ -60,7 +61,9 @@ struct StubClientTwinTests {
         let after = twin.counters
         #expect(after.count(.flashData) == before.count(.flashData), "no uncompressed FLASH_DATA")
         #expect(after.count(.flashDeflBegin) - before.count(.flashDeflBegin) == 5)
-        #expect(after.count(.spiFlashMD5) - before.count(.spiFlashMD5) == 5)
+        // One per part, and the saved configuration's before and after.
+        #expect(after.count(.spiFlashMD5) - before.count(.spiFlashMD5) == 5 + 2 * plan.protectedRegions.count)
+        #expect(plan.protectedRegions == [.meterLoggerConfiguration])
         #expect(after.failedCommands == before.failedCommands)
         let sent = after.bytesReceived - before.bytesReceived
         #expect(sent < plan.totalBytes, "compressed: \(sent) bytes on the wire for \(plan.totalBytes)")
@@ -120,5 +123,49 @@ struct StubClientTwinTests {
         #expect(Support.waitUntil { twin.chipState == .runningApp })
         // No reset banner: RUN_USER_CODE goes on with the boot, which loads the image.
         #expect(log.contains("load 0x40100000"), "boot log: \(log)")
+    }
+
+    @Test("the flash geometry goes to the stub first (SPI_SET_PARAMS), and every part is ended (FLASH_DEFL_END, stay) before its MD5")
+    func geometryAndEnds() throws {
+        let (twin, session) = try boardRunningTheStub()
+        defer { twin.stop() }
+        try session.write(try Support.meterLoggerPlan())
+        #expect(twin.counters.count(.spiSetParams) == 1)
+        #expect(twin.counters.count(.flashDeflEnd) == 5)
+        #expect(session.runningStub != nil, "FLASH_DEFL_END(1) keeps the stub running")
+        #expect(!twin.events.contains { if case .stubRequest(_, .some) = $0 { true } else { false } }, "no stub request failed")
+    }
+
+    @Test("a write that changes the saved configuration (0x76000-0x78FFF) behind the plan's back is caught by the region's MD5")
+    func protectedRegionIsChecked() throws {
+        let (twin, session) = try boardRunningTheStub()
+        defer { twin.stop() }
+        let tampered = Mutex(false)
+        twin.onEvent = { [twin] event in
+            guard case .stubRequest(.flashDeflData, error: nil) = event, !tampered.withLock({ $0 }) else { return }
+            tampered.withLock { $0 = true }
+            _ = try? twin.withFlash { (flash: inout FlashMemory) throws(FlashMemoryError) in try flash.erase(0x77000..<0x78000) }
+        }
+        #expect {
+            try session.write(try Support.meterLoggerPlan())
+        } throws: { error in
+            guard case .protectedRegionChanged(let region, let range) = error as? FlasherError else { return false }
+            return region == ProtectedRegion.meterLoggerConfiguration.name && range == 0x76000..<0x79000
+        }
+    }
+
+    @Test("a stub left running from an earlier session answers SYNC with 0 and is used as it is, not uploaded over")
+    func stubLeftRunningIsAdopted() throws {
+        let (twin, first) = try boardRunningTheStub()
+        defer { twin.stop() }
+        let uploads = twin.counters.count(.memBegin)
+        let later = LoaderSession(link: first.link)
+        try later.connect(reset: .none)
+        #expect(later.syncAnsweredByStub)
+        try later.write(try Support.meterLoggerPlan())
+        #expect(twin.counters.count(.memBegin) == uploads, "no second upload")
+        #expect(twin.counters.count(.flashData) == 0 && twin.counters.count(.flashDeflData) > 0)
+        let expected = expectedAfterStub(Support.meterLoggerParts(), over: Support.pattern)
+        #expect(byteDifference(twin.flash.contents, expected) == nil)
     }
 }

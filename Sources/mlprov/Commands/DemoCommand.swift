@@ -139,6 +139,7 @@ struct DemoCommand: AsyncParsableCommand {
         let started = ContinuousClock.now
         try session.connect(reset: .classic) { console.render($0) }
         console.render(.connected(try session.readChipInfo()))
+        _ = try session.startStubOrFallBack(.mlprov, reset: .classic) { console.render($0) }
         try session.write(plan) { console.render($0) }
         let flashSeconds = (ContinuousClock.now - started).seconds
         let (action, log) = try session.finishCapturingBootLog(.hardReset)

@@ -54,16 +54,24 @@ struct WriteFlashCommand: ParsableCommand {
 /// Connects, writes a checked plan, leaves the board as asked: the shared core of
 /// write-flash and flash. Notes the ROM's unavoidable extra erases before connecting.
 func flashPlan(_ plan: FlashPlan, connection: ConnectionOptions, baud: Int? = nil, console: Console) throws(FlasherError) -> WriteReport {
-    for operation in plan.operations where connection.noStub {
-        if let extra = operation.collateralErase {
-            console.info("note: the ROM's erase bug also erases \(hex(extra.lowerBound))–\(hex(extra.upperBound - 1)) after \(operation.part.name)")
+    // The ROM's erase bug is the ROM path's: named before connecting with --no-stub, and
+    // when the stub does not start and the ROM takes over.
+    func noteCollateralErases() {
+        for operation in plan.operations {
+            if let extra = operation.collateralErase {
+                console.info("note: the ROM's erase bug also erases \(hex(extra.lowerBound))–\(hex(extra.upperBound - 1)) after \(operation.part.name)")
+            }
         }
     }
+    if connection.noStub { noteCollateralErases() }
     let started = ContinuousClock.now
     let board = try openSession(connection, baud: baud, console: console)
     defer { board.close() }
     let chip = board.chip
-    try board.write(plan) { console.render($0) }
+    try board.write(plan) { event in
+        console.render(event)
+        if event == .stubFallback { noteCollateralErases() }
+    }
     let action = try board.finish(connection.after)
     console.render(.finished(action))
     return WriteReport(
