@@ -26,6 +26,7 @@ struct BoardJob: Sendable {
     func run() async -> BoardOutcome {
         let report = Reporter(slot: slot, port: port, events: events)
         var claimed: MeterSerial?
+        var board: BoardIdentity?
         do {
             report.phase(.connecting)
             let configuration = self.configuration
@@ -37,16 +38,17 @@ struct BoardJob: Sendable {
                     stub: configuration.stub, stop: token)
             }
             defer { connection.close() }
-            let board = BoardIdentity(mac: connection.identity.mac, chipID: connection.identity.chipID)
-            report.mac = board.mac
+            let identity = BoardIdentity(mac: connection.identity.mac, chipID: connection.identity.chipID)
+            board = identity
+            report.mac = identity.mac
 
             report.phase(.claiming)
             let (assignment, key) : (StationAssignment, DeviceKey)
-            switch try await claim(board) {
+            switch try await claim(identity) {
             case .finished(let done):
                 report.serial = done.serial.text
                 report.phase(.done, result: "already provisioned")
-                return BoardOutcome(slot: slot, serial: done.serial.text, mac: board.mac, failure: nil, exhausted: false)
+                return BoardOutcome(slot: slot, serial: done.serial.text, mac: identity.mac, failure: nil, exhausted: false)
             case .claimed(let row, let issued), .resumed(let row, let issued):
                 (assignment, key) = (row, issued.key)
             case .exhausted:
@@ -89,7 +91,7 @@ struct BoardJob: Sendable {
                 }
             }
             let serial = assignment.serial
-            try await onLedger { try $0.markAssignmentFlashed(serial: serial, board: board) }
+            try await onLedger { try $0.markAssignmentFlashed(serial: serial, board: identity) }
 
             report.phase(.booting)
             let boot = try await blocking("boot \(port)") { try connection.finishCapturingBootLog(.hardReset) }
@@ -98,7 +100,7 @@ struct BoardJob: Sendable {
             if let wifi = configuration.wifi {
                 report.phase(.wifi)
                 try stopIfAsked()
-                _ = try await station.wifiTurn.run { try await wifi.run(device: device, key: key, meter: variant.meter) }
+                try await station.wifiTurn.withPermit { try await wifi.run(device: device, key: key, meter: variant.meter) }
             }
             var commissioned = false
             if let commissioning = configuration.commissioning {
@@ -112,17 +114,24 @@ struct BoardJob: Sendable {
                 commissioned = true
             }
             let passedCommissioning = commissioned
-            try await onLedger { try $0.markProvisioned(serial: serial, commissioned: passedCommissioning) }
+            try await onLedger { try $0.markProvisioned(serial: serial, board: identity, commissioned: passedCommissioning) }
             report.phase(.done, result: "ok")
-            return BoardOutcome(slot: slot, serial: serial.text, mac: board.mac, failure: nil, exhausted: false)
+            return BoardOutcome(slot: slot, serial: serial.text, mac: identity.mac, failure: nil, exhausted: false)
         } catch {
-            let reason = token.reason ?? Self.describe(error)
-            if let claimed {
-                try? ledger.markAssignmentFailed(serial: claimed, reason: reason)
+            var reason = token.reason ?? Self.describe(error)
+            var help = token.reason == nil ? Self.help(for: error) : StationError.stopped(reason: reason).help
+            if let claimed, let board, !Self.isTakeOver(error) {
+                let recorded = reason
+                do {
+                    try await onLedger { try $0.markAssignmentFailed(serial: claimed, board: board, reason: recorded) }
+                } catch {
+                    reason += "; the ledger did not record it: \(Self.describe(error))"
+                    help = Self.help(for: error) ?? help
+                }
             }
-            report.phase(.failed(reason: reason), result: reason)
+            report.phase(.failed(reason: reason), result: reason, help: help)
             let exhausted = if case StationError.profileExhausted = error { true } else { false }
-            return BoardOutcome(slot: slot, serial: claimed?.text, mac: report.mac, failure: reason, exhausted: exhausted)
+            return BoardOutcome(slot: slot, serial: claimed?.text, mac: report.mac, failure: reason, exhausted: exhausted, help: help)
         }
     }
 
@@ -140,7 +149,9 @@ struct BoardJob: Sendable {
         for _ in 0..<Self.serialAttempts {
             try stopIfAsked()
             let request = SerialRequest(slot: slot, mac: board.mac, profileExhausted: !configuration.askSerial, problem: problem)
-            guard let answer = await technician.serial(for: request)?.trimmingCharacters(in: .whitespacesAndNewlines), !answer.isEmpty else {
+            let given = await station.askTurn.withPermit { await technician.serial(for: request) }
+            try stopIfAsked()
+            guard let answer = given?.trimmingCharacters(in: .whitespacesAndNewlines), !answer.isEmpty else {
                 throw StationError.noSerialGiven
             }
             guard let serial = MeterSerial(answer) else {
@@ -152,7 +163,7 @@ struct BoardJob: Sendable {
                 return try await onLedger { try $0.claim(device, for: board, slot: slot, installation: profile.name, source: profile.file) }
             } catch let error as KeyStoreError {
                 switch error {
-                case .alreadyProvisioned, .boardTaken: problem = error.description
+                case .alreadyProvisioned, .boardTaken, .serialInProgress, .keyConflict: problem = error.description
                 default: throw error
                 }
             }
@@ -178,6 +189,23 @@ struct BoardJob: Sendable {
         default: "\(error)"
         }
     }
+
+    /// What the technician can try, from the failing library's error.
+    static func help(for error: any Error) -> String? {
+        switch error {
+        case let error as StationError: error.help
+        case let error as FlasherError: error.help
+        case let error as KeyStoreError: error.help
+        case let error as BuildError: error.help
+        default: nil
+        }
+    }
+
+    /// True when the ledger says another board took the device over: the failure is not
+    /// this board's to record.
+    static func isTakeOver(_ error: any Error) -> Bool {
+        if case KeyStoreError.takenOver = error { true } else { false }
+    }
 }
 
 /// Emits a slot's events, remembering the serial and MAC once known.
@@ -196,7 +224,7 @@ final class Reporter: @unchecked Sendable {
         self.events = events
     }
 
-    func phase(_ phase: StationPhase, result: String? = nil) {
-        events(StationEvent(slot: slot, port: port, phase: phase, serial: serial, mac: mac, result: result))
+    func phase(_ phase: StationPhase, result: String? = nil, help: String? = nil) {
+        events(StationEvent(slot: slot, port: port, phase: phase, serial: serial, mac: mac, result: result, help: help))
     }
 }

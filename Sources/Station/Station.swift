@@ -3,7 +3,6 @@ import FirmwareBuild
 import Foundation
 import MeterLogger
 import Provisioning
-import Synchronization
 
 /// The flashing station: boards arrive on slots (from hotplug or fixed ports), each is
 /// worked on by its own job, at most `jobs` at once, from connecting to done or failed.
@@ -17,7 +16,11 @@ public final class Station: Sendable {
     public let ledger: KeyStore
     public let builder: FirmwareBuilder
     let technician: (any TechnicianDesk)?
-    let wifiTurn = WifiTurn()
+    /// One wifi setup at a time: the laptop has one wifi adapter.
+    let wifiTurn = AsyncSemaphore(1)
+    /// One question to the technician at a time, held from the question to its answer, so
+    /// that a typed or scanned serial always goes to the board it was asked for.
+    let askTurn = AsyncSemaphore(1)
 
     public init(configuration: StationConfiguration, ledger: KeyStore, builder: FirmwareBuilder, technician: (any TechnicianDesk)? = nil) {
         self.configuration = configuration
@@ -30,80 +33,61 @@ public final class Station: Sendable {
     /// over, or until the calling task is cancelled (Ctrl-C): then no new board is taken,
     /// running jobs are stopped (their writes abort within a read slice), each stopped
     /// device is marked failed with "interrupted" in the ledger, and the summary says so.
+    ///
+    /// A board that arrives on a slot whose previous board is still being wound down (a
+    /// quick re-plug) is remembered and started as soon as that job ends.
     public func run(boards: AsyncStream<AdapterEvent>, events: @escaping @Sendable (StationEvent) -> Void) async -> StationSummary {
         let slots = SlotRegistry()
-        let permits = WorkerPermits(configuration.jobs)
-        var summary = await withTaskGroup(of: BoardOutcome?.self) { group in
+        let permits = AsyncSemaphore(configuration.jobs)
+        var summary = await withTaskGroup(of: [BoardOutcome].self) { group in
             for await change in boards {
                 if Task.isCancelled { break }
                 switch change {
                 case .arrived(let adapter):
                     let slot = adapter.byPath ?? adapter.devicePath
-                    let token = StopToken()
-                    guard slots.begin(slot: slot, port: adapter.devicePath, token: token) else { continue }
-                    events(StationEvent(slot: slot, port: adapter.devicePath, phase: .waiting))
+                    guard let first = slots.arrive(slot: slot, port: adapter.devicePath) else { continue }
                     group.addTask {
-                        await permits.acquire()
-                        let job = BoardJob(station: self, slot: slot, port: adapter.devicePath, token: token, events: events)
-                        let outcome = await withTaskCancellationHandler {
-                            Task.isCancelled ? nil : await job.run()
-                        } onCancel: {
-                            token.stop("interrupted")
+                        var outcomes: [BoardOutcome] = []
+                        var next: SlotRegistry.Board? = first
+                        while let board = next {
+                            events(StationEvent(slot: slot, port: board.port, phase: .waiting))
+                            if let outcome = await self.work(slot: slot, board: board, permits: permits, events: events) {
+                                outcomes.append(outcome)
+                            }
+                            next = slots.end(slot: slot, token: board.token)
                         }
-                        await permits.release()
-                        slots.end(slot: slot, token: token)
-                        return outcome
+                        return outcomes
                     }
                 case .removed(let devicePath):
-                    for (slot, token) in slots.running(port: devicePath) { token.stop("the board was removed") }
+                    for token in slots.remove(port: devicePath) { token.stop("the board was removed") }
                     for slot in slots.slots(port: devicePath) {
                         events(StationEvent(slot: slot, port: devicePath, phase: .waiting))
                     }
                 }
             }
             var summary = StationSummary()
-            for await outcome in group {
-                if let outcome { summary.outcomes.append(outcome) }
-            }
+            for await outcomes in group { summary.outcomes += outcomes }
             return summary
         }
         summary.interrupted = Task.isCancelled
         return summary
     }
 
+    /// One board's job under a worker permit; nil when the station was cancelled first.
+    private func work(
+        slot: String, board: SlotRegistry.Board, permits: AsyncSemaphore, events: @escaping @Sendable (StationEvent) -> Void
+    ) async -> BoardOutcome? {
+        await permits.withPermit {
+            let job = BoardJob(station: self, slot: slot, port: board.port, token: board.token, events: events)
+            return await withTaskCancellationHandler {
+                Task.isCancelled ? nil : await job.run()
+            } onCancel: {
+                board.token.stop("interrupted")
+            }
+        }
+    }
+
     /// The devices a board may become when the technician is not asked: the profile's, in
     /// file order.
     var candidates: [Device] { configuration.profile.devices }
-}
-
-/// Which slots have a board being worked on, and the token that stops it.
-final class SlotRegistry: Sendable {
-    private let state = Mutex<[String: (port: String, token: StopToken)]>([:])
-    /// The port each slot's last board was on, for removals of finished boards.
-    private let lastPorts = Mutex<[String: String]>([:])
-
-    /// Claims `slot` for a new board; false when a board is already being worked on there.
-    func begin(slot: String, port: String, token: StopToken) -> Bool {
-        lastPorts.withLock { $0[slot] = port }
-        return state.withLock { slots in
-            guard slots[slot] == nil else { return false }
-            slots[slot] = (port, token)
-            return true
-        }
-    }
-
-    /// The slots whose last board was on `port`.
-    func slots(port: String) -> [String] {
-        lastPorts.withLock { $0.filter { $0.value == port }.map(\.key) }
-    }
-
-    func end(slot: String, token: StopToken) {
-        state.withLock { slots in
-            if slots[slot]?.token === token { slots[slot] = nil }
-        }
-    }
-
-    func running(port: String) -> [(String, StopToken)] {
-        state.withLock { slots in slots.filter { $0.value.port == port }.map { ($0.key, $0.value.token) } }
-    }
 }

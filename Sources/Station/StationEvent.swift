@@ -66,14 +66,20 @@ public struct StationEvent: Sendable, Equatable {
     public let mac: String?
     /// The outcome in words: "ok", "already provisioned", or why it failed.
     public let result: String?
+    /// With a failure: what the technician can try (the failing library's help line).
+    public let help: String?
 
-    public init(slot: String, port: String, phase: StationPhase, serial: String? = nil, mac: String? = nil, result: String? = nil) {
+    public init(
+        slot: String, port: String, phase: StationPhase, serial: String? = nil, mac: String? = nil, result: String? = nil,
+        help: String? = nil
+    ) {
         self.slot = slot
         self.port = port
         self.phase = phase
         self.serial = serial
         self.mac = mac
         self.result = result
+        self.help = help
     }
 }
 
@@ -86,6 +92,8 @@ public struct BoardOutcome: Sendable, Equatable {
     public let failure: String?
     /// The profile (and the technician) had no device left for the board.
     public let exhausted: Bool
+    /// With a failure: what the technician can try.
+    public var help: String? = nil
 
     public var succeeded: Bool { failure == nil }
 }

@@ -52,18 +52,3 @@ public struct WifiStep: Sendable {
         }
     }
 }
-
-/// One wifi setup at a time (one adapter on the laptop).
-actor WifiTurn {
-    private var busy = false
-    private var waiting: [CheckedContinuation<Void, Never>] = []
-
-    func run<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
-        if busy { await withCheckedContinuation { waiting.append($0) } }
-        busy = true
-        defer {
-            if waiting.isEmpty { busy = false } else { waiting.removeFirst().resume() }
-        }
-        return try await body()
-    }
-}

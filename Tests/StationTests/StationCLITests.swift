@@ -100,8 +100,8 @@ struct StationCLITests {
         _ = try store.claimNextDevice(for: boardA, slot: "s1", candidates: profile.devices, installation: profile.name, source: profile.file)
         _ = try store.claimNextDevice(for: boardB, slot: "s2", candidates: profile.devices, installation: profile.name, source: profile.file)
         try store.markAssignmentFlashed(serial: profile.devices[0].serial, board: boardA)
-        try store.markProvisioned(serial: profile.devices[0].serial, commissioned: false)
-        try store.markAssignmentFailed(serial: profile.devices[1].serial, reason: "writing 0x10000.bin failed, cable pulled")
+        try store.markProvisioned(serial: profile.devices[0].serial, board: boardA, commissioned: false)
+        try store.markAssignmentFailed(serial: profile.devices[1].serial, board: boardB, reason: "writing 0x10000.bin failed, cable pulled")
         _ = try store.issueKey(for: profile.devices[2].serial, installation: profile.name)
         let keys = try ledgerKeys(ledger)
 
@@ -152,10 +152,156 @@ struct StationCLITests {
         let store = try KeyStore(path: ledger)
         let assignments = try store.assignments()
         #expect(!assignments.isEmpty)
+        #expect(assignments.contains { $0.state != .provisioned }, "the signal came while a board was flashing")
         for row in assignments where row.state != .provisioned {
             #expect(row.state == .failed && row.result == "interrupted", "\(row.serial): \(row.state) \(row.result)")
         }
         #expect(Set(try ledgerKeys(ledger).values).count == (try ledgerKeys(ledger)).count)
+    }
+
+    @Test func askSerialTakesTheSerialPipedOnStandardInput() async throws {
+        let folder = try temporaryDirectory("station-cli")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let profile = try writeStationProfile(in: folder, count: 3)
+        let ledger = folder.appendingPathComponent("ledger.sqlite").path
+        let board = try BenchBoard(index: 71)
+        defer { board.stop() }
+        let result = try await run(
+            .path(FilePath(mlprovBinary)),
+            arguments: ["station", "--profile", profile, "--ledger", ledger, "--cache", folder.appendingPathComponent("cache").path,
+                        "--before", "no-reset", "--connect-attempts", "3", "--once", "--json", "--ask-serial", "--ports", board.port],
+            input: .string("3000002\n"), output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))
+        let code: Int32? = if case .exited(let code) = result.terminationStatus { code } else { nil }
+        #expect(code == 0, "\(result.standardOutput)\n\(result.standardError)")
+        #expect(result.standardError.contains("serial for the board on \(board.port)"), "the question was asked")
+        let rows = try KeyStore(path: ledger).assignments()
+        #expect(rows.count == 1)
+        #expect(rows.first?.serial.text == "3000002" && rows.first?.board.mac == board.mac && rows.first?.state == .provisioned)
+        #expect(board.twin.firmwareIdentity?.serial == "3000002", "the board carries the serial that was typed, not the profile's first")
+    }
+
+    @Test func ctrlCWhileTheStationWaitsForATypedSerialEndsItWithExitCode130() async throws {
+        let folder = try temporaryDirectory("station-cli")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let profile = try writeStationProfile(in: folder, count: 1)
+        let ledger = folder.appendingPathComponent("ledger.sqlite").path
+        let board = try BenchBoard(index: 72)
+        defer { board.stop() }
+        let deadline = Deadline(.seconds(240))
+        // Standard input stays open and silent: the technician never answers.
+        let result = try await run(
+            .path(FilePath(mlprovBinary)),
+            arguments: ["station", "--profile", profile, "--ledger", ledger, "--cache", folder.appendingPathComponent("cache").path,
+                        "--before", "no-reset", "--connect-attempts", "3", "--once", "--json", "--ask-serial", "--ports", board.port],
+            input: .inputWriter, output: .sequence, error: .sequence
+        ) { execution in
+            let pid = execution.processIdentifier.value
+            deadline.arm { kill(pid, SIGKILL) }
+            return try await withThrowingTaskGroup(of: [String].self) { group in
+                group.addTask {
+                    var lines: [String] = []
+                    for try await line in execution.standardOutput.strings() { lines.append(line) }
+                    return lines
+                }
+                group.addTask {
+                    var asked = false
+                    for try await line in execution.standardError.strings() where !asked && line.contains("serial for the board") {
+                        asked = true
+                        kill(pid, SIGINT)
+                    }
+                    return asked ? ["asked"] : []
+                }
+                var all: [String] = []
+                for try await lines in group { all += lines }
+                return all
+            }
+        }
+        deadline.disarm()
+        let lines = result.closureResult
+        #expect(lines.contains("asked"), "the question was asked")
+        let code: Int32? = if case .exited(let code) = result.terminationStatus { code } else { nil }
+        #expect(code == 130, "the open question did not keep the station from stopping: \(lines.suffix(3))")
+        #expect(lines.last(where: { $0.hasPrefix("{") })?.contains("\"interrupted\":true") == true)
+    }
+
+    @Test func aFailedBoardsJSONLineSaysWhatToTry() async throws {
+        let folder = try temporaryDirectory("station-cli")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let profile = try writeStationProfile(in: folder, count: 1)
+        let ledger = folder.appendingPathComponent("ledger.sqlite").path
+        let missing = folder.appendingPathComponent("ttyUSB-gone").path
+        let result = try await runStation(
+            ["--profile", profile, "--ledger", ledger, "--cache", folder.appendingPathComponent("cache").path,
+             "--before", "no-reset", "--connect-attempts", "1", "--once", "--json", "--ports", missing])
+        #expect(result.exitCode == 1)
+        let failed = try #require(result.lines.compactMap(jsonObject).first { $0["phase"] as? String == "failed" }, "\(result.lines)")
+        #expect(failed["result"] as? String != nil)
+        let help = try #require(failed["help"] as? String, "the failure's help line: \(failed)")
+        #expect(!help.isEmpty)
+    }
+
+    @Test func wifiAndCommissioningRunAgainstTheTwinsSetupPageAndAPrivateBroker() async throws {
+        let folder = try temporaryDirectory("station-cli")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let serial = "3000001"
+        let key = try DeviceKey.random()
+        let ledger = folder.appendingPathComponent("ledger.sqlite").path
+        let board = try BenchBoard(index: 73)
+        defer { board.stop() }
+        let boardLogin = TwinMQTTIdentity(serial: serial, key: key, meter: .kmp).defaultLogin()
+        let technicianPassword = try DeviceKey.random().hex
+        let passwordFile = folder.appendingPathComponent("tech.pw").path
+        try SecretFileForTests.write(technicianPassword, to: passwordFile)
+        let wifiFile = folder.appendingPathComponent("site-wifi.txt").path
+        try SecretFileForTests.write("correct horse battery", to: wifiFile)
+
+        let (result, online) = try await withMosquitto(users: [boardLogin.username: boardLogin.password, "mlprov": technicianPassword]) { broker in
+            let webUI = try await board.twin.startSetupWebUI(
+                meter: .kmp, scanResults: [.init(essid: "Site", rssi: -50)], scanDelay: .milliseconds(10),
+                afterSetup: .goOnline(port: broker.port, settings: TwinMQTTSettings(sampleInterval: .seconds(1))))
+            let profile = folder.appendingPathComponent("station.yaml").path
+            try """
+                installation:
+                  name: station wifi test
+                firmware:
+                  source: \(packageRoot.appendingPathComponent("firmware/demo").path)
+                flash:
+                  mode: dout
+                  size: 1MB
+                  freq: 40m
+                  baud: 921600
+                defaults:
+                  meter: kmp
+                  ap: true
+                network:
+                  ssid: Site
+                  password_file: \(wifiFile)
+                  mqtt:
+                    host: \(broker.host)
+                    port: \(broker.port)
+                devices:
+                  - serial: \(serial)
+                    key: \(key.hex)
+
+                """.write(toFile: profile, atomically: true, encoding: .utf8)
+            let result = try await runStation(
+                ["--profile", profile, "--ledger", ledger, "--cache", folder.appendingPathComponent("cache").path,
+                 "--before", "no-reset", "--connect-attempts", "3", "--once", "--json", "--ports", board.port,
+                 "--wifi", "--wifi-device-url", webUI.baseURL.absoluteString,
+                 "--commission", "--mqtt-user", "mlprov", "--mqtt-password-file", passwordFile])
+            let online = webUI.onlineClient != nil
+            await webUI.onlineClient?.stop()
+            await webUI.stop()
+            return (result, online)
+        }
+        #expect(result.exitCode == 0, "\(result.lines.suffix(4))")
+        let phases = result.lines.compactMap(jsonObject).compactMap { $0["phase"] as? String }
+        #expect(phases.contains("wifi") && phases.contains("commissioning") && phases.last == "done", "\(phases)")
+        #expect(online, "the board went online after its wifi setup")
+        let store = try KeyStore(path: ledger)
+        #expect(try store.assignments().first?.state == .provisioned)
+        #expect(try store.entry(for: try #require(MeterSerial(serial)))?.status == .commissioned)
+        for line in result.lines { #expect(!line.contains(key.hex), "no key in the output") }
     }
 }
 
@@ -167,5 +313,43 @@ func processes(withArgument argument: String) -> [pid_t] {
         guard let pid = pid_t(entry), pid != me,
               let cmdline = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { return nil }
         return cmdline.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == argument } ? pid : nil
+    }
+}
+
+/// A JSON line as a dictionary; nil for other lines.
+func jsonObject(_ line: String) -> [String: Any]? {
+    (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+}
+
+/// Kills a child process that outlives a generous bound (so a hang fails the test rather
+/// than the run); disarmed when the child ended in time.
+final class Deadline: Sendable {
+    private let timeout: Duration
+    private let task = Mutex<Task<Void, Never>?>(nil)
+
+    init(_ timeout: Duration) {
+        self.timeout = timeout
+    }
+
+    func arm(_ action: @escaping @Sendable () -> Void) {
+        let timeout = self.timeout
+        let task = Task {
+            try? await Task.sleep(for: timeout)
+            if !Task.isCancelled { action() }
+        }
+        self.task.withLock { $0 = task }
+    }
+
+    func disarm() {
+        task.withLock { $0?.cancel() }
+    }
+}
+
+/// Writes a file holding one secret, mode 0600 (as the profile and --mqtt-password-file want).
+enum SecretFileForTests {
+    static func write(_ text: String, to path: String) throws {
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw CocoaError(.fileWriteUnknown)
+        }
     }
 }

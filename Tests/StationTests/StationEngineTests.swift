@@ -12,12 +12,14 @@ import TestSupport
 /// The station engine against device twins on pseudo-terminals, in this process.
 @Suite("Station engine")
 struct StationEngineTests {
-    func makeStation(profilePath: String, folder: URL, jobs: Int) throws -> (Station, KeyStore) {
+    func makeStation(
+        profilePath: String, folder: URL, jobs: Int, askSerial: Bool = false, technician: (any TechnicianDesk)? = nil
+    ) throws -> (Station, KeyStore) {
         let profile = try InstallationProfile.load(path: profilePath)
         let ledger = try KeyStore(path: folder.appendingPathComponent("ledger.sqlite").path)
         let builder = FirmwareBuilderForTests.make(cache: folder.appendingPathComponent("cache"))
-        let configuration = StationConfiguration(profile: profile, jobs: jobs, reset: .none, connectAttempts: 3)
-        return (Station(configuration: configuration, ledger: ledger, builder: builder), ledger)
+        let configuration = StationConfiguration(profile: profile, jobs: jobs, reset: .none, connectAttempts: 3, askSerial: askSerial)
+        return (Station(configuration: configuration, ledger: ledger, builder: builder, technician: technician), ledger)
     }
 
     @Test func threeBoardsInParallelEachGetTheirOwnDeviceAndKey() async throws {
@@ -73,24 +75,22 @@ struct StationEngineTests {
         plug.yield(.arrived(SerialAdapter(devicePath: board.port, vendorID: 0, productID: 0)))
 
         let run = Task { await station.run(boards: source) { log.record($0) } }
-        var failure: StationEvent?
-        for await event in log.stream {
-            if case .failed = event.phase, failure == nil {
-                failure = event
-                plug.yield(.removed(devicePath: event.port))
-                try board.replug()
-                plug.yield(.arrived(SerialAdapter(devicePath: board.port, vendorID: 0, productID: 0)))
-            }
-            if event.phase == .done {
-                plug.finish()
-                break
-            }
+        let failure = await log.next { if case .failed = $0.phase { true } else { false } }
+        if let failure {
+            plug.yield(.removed(devicePath: failure.port))
+            try board.replug()
+            plug.yield(.arrived(SerialAdapter(devicePath: board.port, vendorID: 0, productID: 0)))
         }
+        let done = await log.next { $0.phase == .done }
+        plug.finish()
+        if done == nil { run.cancel() }
         let summary = await run.value
+        #expect(done != nil, "the re-plugged board was finished: \(log.all.map { "\($0.phase.name) \($0.result ?? "")" })")
 
         let failed = try #require(failure)
         let reason = try #require(failed.result)
         #expect(reason.contains("writing"), "failed mid-flash: \(reason)")
+        #expect(failed.help != nil, "the failure says what to try")
         let before = log.all.prefix { $0 != failed }.filter { $0.port == failed.port }
         #expect(before.contains { $0.phase.name == "flashing" })
         #expect(summary.done.count == 1 && summary.failed.count == 1)
@@ -104,6 +104,86 @@ struct StationEngineTests {
         #expect(try ledger.events(serial: serial).contains { $0.what == .failed })
         #expect(board.twin.firmwareIdentity?.serial == serial.text)
         #expect(board.twin.firmwareIdentity?.key.hex == (try ledgerKeys(ledger.path))[serial.ledgerText])
+    }
+
+    @Test func aBoardReplugedWhileItsOldJobIsStillWindingDownIsStartedWhenThatJobEnds() async throws {
+        let folder = try temporaryDirectory("station")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let profilePath = try writeStationProfile(in: folder, count: 2)
+        let board = try BenchBoard(index: 9)
+        defer { board.stop() }
+        // The first question stays open until the test has re-plugged the board: its job
+        // cannot end before the new arrival is seen. The second question gets a serial.
+        let gate = Gate()
+        let desk = ScriptedDesk { index, _ in
+            if index == 0 {
+                await gate.wait()
+                return nil
+            }
+            return "3000002"
+        }
+        let (station, ledger) = try makeStation(profilePath: profilePath, folder: folder, jobs: 2, askSerial: true, technician: desk)
+        let log = EventLog()
+        let (source, plug) = AsyncStream<AdapterEvent>.makeStream()
+        let hubSlot = "/dev/serial/by-path/hub-port-1"
+        plug.yield(.arrived(SerialAdapter(devicePath: board.port, byPath: hubSlot, vendorID: 0, productID: 0)))
+        let run = Task { await station.run(boards: source) { log.record($0) } }
+
+        let claiming = await log.next { $0.slot == hubSlot && $0.phase == .claiming }
+        #expect(claiming != nil, "the board reached the question")
+        let oldPort = board.port
+        plug.yield(.removed(devicePath: oldPort))
+        try board.replug()
+        plug.yield(.arrived(SerialAdapter(devicePath: board.port, byPath: hubSlot, vendorID: 0, productID: 0)))
+        // A marker slot after the re-plug: once it shows, the station has seen the re-plug.
+        let marker = "/dev/serial/by-path/marker"
+        plug.yield(.arrived(SerialAdapter(devicePath: folder.appendingPathComponent("no-such-tty").path, byPath: marker, vendorID: 0, productID: 0)))
+        let markerSeen = await log.next { $0.slot == marker }
+        #expect(markerSeen != nil)
+        gate.open()
+
+        let done = await log.next { $0.slot == hubSlot && $0.phase == .done }
+        plug.finish()
+        if done == nil { run.cancel() }
+        let summary = await run.value
+
+        #expect(done != nil, "the re-plugged board was worked on: \(log.all.filter { $0.slot == hubSlot }.map(\.phase.name))")
+        #expect(desk.asked.count == 2, "the new arrival asked again")
+        let outcomes = summary.outcomes.filter { $0.slot == hubSlot }
+        #expect(outcomes.count == 2)
+        #expect(outcomes.contains { $0.failure == "the board was removed" })
+        #expect(outcomes.contains { $0.succeeded && $0.serial == "3000002" })
+        let rows = try ledger.assignments()
+        #expect(rows.count == 1 && rows.first?.serial.text == "3000002" && rows.first?.state == .provisioned)
+        #expect(board.twin.firmwareIdentity?.serial == "3000002")
+    }
+
+    @Test func questionsToTheTechnicianAreAskedOneAtATimeAndEachAnswerGoesToItsBoard() async throws {
+        let folder = try temporaryDirectory("station")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let profilePath = try writeStationProfile(in: folder, count: 2)
+        let boards = try (1...2).map { try BenchBoard(index: 60 + $0) }
+        defer { boards.forEach { $0.stop() } }
+        // The technician takes a while to type; the answer names the board it is for.
+        let desk = ScriptedDesk { _, request in
+            for _ in 0..<20 {
+                try? await Task.sleep(for: .milliseconds(10))
+                await Task.yield()
+            }
+            return request.mac.hasSuffix(":3d") ? "3000001" : "3000002"
+        }
+        let (station, ledger) = try makeStation(profilePath: profilePath, folder: folder, jobs: 2, askSerial: true, technician: desk)
+        let summary = await station.run(boards: FixedPorts.events(boards.map(\.port), watch: false)) { _ in }
+
+        #expect(summary.done.count == 2, "\(summary.failed.map { $0.failure ?? "" })")
+        #expect(desk.asked.count == 2)
+        #expect(desk.mostAtOnce == 1, "one question open at a time")
+        let rows = try ledger.assignments()
+        for board in boards {
+            let row = try #require(rows.first { $0.board.mac == board.mac })
+            #expect(row.serial.text == (board.mac.hasSuffix(":3d") ? "3000001" : "3000002"))
+            #expect(board.twin.firmwareIdentity?.serial == row.serial.text)
+        }
     }
 
     @Test func concurrentClaimsNeverShareADeviceOrABoard() async throws {

@@ -103,6 +103,25 @@ final class EventLog: Sendable {
 
     func finish() { continuation.finish() }
 
+    /// The next event (after those already waited for) that `matches`; nil when none came
+    /// within `timeout` (a generous bound against hangs, not a speed check) or the stream
+    /// ended. One waiter at a time.
+    func next(timeout: Duration = .seconds(240), where matches: @escaping @Sendable (StationEvent) -> Bool) async -> StationEvent? {
+        await withTaskGroup(of: StationEvent?.self) { group in
+            group.addTask {
+                for await event in self.stream where matches(event) { return event }
+                return nil
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+
     var all: [StationEvent] { events.withLock { $0 } }
 }
 
@@ -110,4 +129,55 @@ final class EventLog: Sendable {
 func ledgerKeys(_ path: String) throws -> [String: String] {
     let store = try KeyStore(path: path)
     return Dictionary(uniqueKeysWithValues: try store.exportRows(destination: "test").map { ($0.serial.ledgerText, $0.key.hex) })
+}
+
+/// A technician at the station, scripted: each question is recorded; `answer` gives the
+/// reply for the n-th question (0-based) and may wait (a technician who has not typed yet).
+final class ScriptedDesk: TechnicianDesk {
+    private let state = Mutex<(asked: [SerialRequest], inFlight: Int, mostAtOnce: Int)>(([], 0, 0))
+    let answer: @Sendable (Int, SerialRequest) async -> String?
+
+    init(answer: @escaping @Sendable (Int, SerialRequest) async -> String?) {
+        self.answer = answer
+    }
+
+    func serial(for request: SerialRequest) async -> String? {
+        let index = state.withLock { state in
+            state.asked.append(request)
+            state.inFlight += 1
+            state.mostAtOnce = max(state.mostAtOnce, state.inFlight)
+            return state.asked.count - 1
+        }
+        let reply = await answer(index, request)
+        state.withLock { $0.inFlight -= 1 }
+        return reply
+    }
+
+    var asked: [SerialRequest] { state.withLock { $0.asked } }
+    /// The most questions that were open at the same time.
+    var mostAtOnce: Int { state.withLock { $0.mostAtOnce } }
+}
+
+/// A door a test opens once; whoever waits at it goes on then (at once if already open).
+final class Gate: Sendable {
+    private let state = Mutex<(open: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func open() {
+        let waiting = state.withLock { state in
+            state.open = true
+            defer { state.waiting = [] }
+            return state.waiting
+        }
+        waiting.forEach { $0.resume() }
+    }
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let open = state.withLock { state in
+                if !state.open { state.waiting.append(continuation) }
+                return state.open
+            }
+            if open { continuation.resume() }
+        }
+    }
 }

@@ -34,8 +34,10 @@ extension KeyStore {
 
     /// Ties `board` to `device`, a serial the technician gave. Resumes when the board is
     /// already this device's; refuses when the board is tied to another unfinished serial
-    /// (`boardTaken`) or the serial is provisioned on another board (`alreadyProvisioned`).
-    /// A serial tied to another board that never finished is moved to this board.
+    /// (`boardTaken`), the serial is provisioned on another board (`alreadyProvisioned`) or
+    /// another board is still being worked on as it (`serialInProgress`). A serial whose
+    /// board failed is moved to this board: its times are reset, the device row names the
+    /// new board, and a key the profile gives must be the one recorded.
     public func claim(
         _ device: Device, for board: BoardIdentity, slot: String, installation: String?, source: String
     ) throws(KeyStoreError) -> StationClaim {
@@ -44,35 +46,44 @@ extension KeyStore {
             let now = self.timestamp()
             let serial = device.serial.ledgerText
             if let known = try self.assignment(db, mac: board.mac) {
-                if known.serial.ledgerText == serial || known.state.isFinished {
-                    if known.serial.ledgerText == serial { return try self.takeUp(db, known, board: board, slot: slot, at: now) }
-                    throw KeyStoreError.alreadyProvisioned(serial: known.serial.ledgerText, mac: board.mac)
-                }
+                if known.serial.ledgerText == serial { return try self.takeUp(db, known, board: board, slot: slot, at: now) }
+                if known.state.isFinished { throw KeyStoreError.alreadyProvisioned(serial: known.serial.ledgerText, mac: board.mac) }
                 throw KeyStoreError.boardTaken(mac: board.mac, serial: known.serial.ledgerText)
             }
-            if let other = try self.assignment(db, serial: serial) {
-                if other.state.isFinished { throw KeyStoreError.alreadyProvisioned(serial: serial, mac: other.board.mac) }
-                try db.execute(sql: """
-                    UPDATE assignments SET mac = ?, chip_id = ?, slot = ?, state = 'assigned', result = '', updated_at = ?
-                    WHERE serial = ?
-                    """, arguments: [board.mac, board.chipID, slot, now, serial])
-                try self.log(db, serial, .assigned, "moved from board \(other.board.mac) to \(board), slot \(slot)", at: now)
-                guard let moved = try self.assignment(db, serial: serial), let key = try self.recordedKey(db, device.serial) else {
-                    throw KeyStoreError.database(path: self.path, reason: "the assignment of \(serial) vanished")
-                }
-                return StationClaim.claimed(moved, IssuedKey(serial: device.serial, key: key, outcome: .existing))
+            guard let other = try self.assignment(db, serial: serial) else {
+                return try self.tie(db, device, to: board, slot: slot, installation: installation, source: source, fresh: fresh, at: now)
             }
-            return try self.tie(db, device, to: board, slot: slot, installation: installation, source: source, fresh: fresh, at: now)
+            switch other.state {
+            case .provisioned: throw KeyStoreError.alreadyProvisioned(serial: serial, mac: other.board.mac)
+            case .assigned, .flashed: throw KeyStoreError.serialInProgress(serial: serial, mac: other.board.mac)
+            case .failed: break
+            }
+            guard let key = try self.recordedKey(db, device.serial) else { throw KeyStoreError.unknownSerial(serial) }
+            if case .given(let given) = device.key, given != key { throw KeyStoreError.keyConflict(serial: serial, source: source) }
+            try db.execute(sql: """
+                UPDATE assignments SET mac = ?, chip_id = ?, slot = ?, state = 'assigned', result = '',
+                    flashed_at = NULL, provisioned_at = NULL, updated_at = ?
+                WHERE serial = ? AND mac = ? AND state = 'failed'
+                """, arguments: [board.mac, board.chipID, slot, now, serial, other.board.mac])
+            try db.execute(sql: "UPDATE devices SET mac = ?, chip_id = ? WHERE serial = ? AND mac IS NOT NULL",
+                           arguments: [board.mac, board.chipID, serial])
+            try self.log(db, serial, .assigned, "moved from board \(other.board.mac) to \(board), slot \(slot)", at: now)
+            guard let moved = try self.assignment(db, serial: serial) else {
+                throw KeyStoreError.database(path: self.path, reason: "the assignment of \(serial) vanished")
+            }
+            return StationClaim.claimed(moved, IssuedKey(serial: device.serial, key: key, outcome: .existing))
         }
     }
 
-    /// The board's firmware is written: the assignment and the device row say so.
+    /// `board`'s firmware is written: the assignment and the device row say so. Throws
+    /// `takenOver` (changing nothing) when the serial is no longer tied to `board`.
     public func markAssignmentFlashed(serial: MeterSerial, board: BoardIdentity) throws(KeyStoreError) {
         try transaction { db in
             let now = self.timestamp()
-            try self.update(db, serial, sql: """
-                UPDATE assignments SET state = 'flashed', flashed_at = ?, result = '', updated_at = ? WHERE serial = ?
-                """, arguments: [now, now, serial.ledgerText])
+            try self.updateAssignment(db, serial, board: board, sql: """
+                UPDATE assignments SET state = 'flashed', flashed_at = ?, result = '', updated_at = ?
+                WHERE serial = ? AND mac = ?
+                """, arguments: [now, now, serial.ledgerText, board.mac])
             try self.update(db, serial, sql: """
                 UPDATE devices SET status = 'flashed', flashed_at = ?, mac = ?, chip_id = ? WHERE serial = ?
                 """, arguments: [now, board.mac, board.chipID, serial.ledgerText])
@@ -80,13 +91,15 @@ extension KeyStore {
         }
     }
 
-    /// The station finished the board; `commissioned` when it also passed commissioning.
-    public func markProvisioned(serial: MeterSerial, commissioned: Bool) throws(KeyStoreError) {
+    /// The station finished `board` as `serial`; `commissioned` when it also passed
+    /// commissioning. Throws `takenOver` when the serial is no longer tied to `board`.
+    public func markProvisioned(serial: MeterSerial, board: BoardIdentity, commissioned: Bool) throws(KeyStoreError) {
         try transaction { db in
             let now = self.timestamp()
-            try self.update(db, serial, sql: """
-                UPDATE assignments SET state = 'provisioned', provisioned_at = ?, result = 'ok', updated_at = ? WHERE serial = ?
-                """, arguments: [now, now, serial.ledgerText])
+            try self.updateAssignment(db, serial, board: board, sql: """
+                UPDATE assignments SET state = 'provisioned', provisioned_at = ?, result = 'ok', updated_at = ?
+                WHERE serial = ? AND mac = ?
+                """, arguments: [now, now, serial.ledgerText, board.mac])
             if commissioned {
                 try self.update(db, serial, sql: "UPDATE devices SET status = 'commissioned', commissioned_at = ? WHERE serial = ?",
                                 arguments: [now, serial.ledgerText])
@@ -96,13 +109,20 @@ extension KeyStore {
         }
     }
 
-    /// The station's attempt on the board failed; `reason` (never a key) is kept as the result.
-    public func markAssignmentFailed(serial: MeterSerial, reason: String) throws(KeyStoreError) {
+    /// The station's attempt on `board` as `serial` failed; `reason` (never a key) is kept
+    /// as the result. Nothing changes when the board is already provisioned; throws
+    /// `takenOver` when the serial is no longer tied to `board`.
+    public func markAssignmentFailed(serial: MeterSerial, board: BoardIdentity, reason: String) throws(KeyStoreError) {
         try transaction { db in
             let now = self.timestamp()
             try db.execute(sql: """
-                UPDATE assignments SET state = 'failed', result = ?, updated_at = ? WHERE serial = ? AND state <> 'provisioned'
-                """, arguments: [reason, now, serial.ledgerText])
+                UPDATE assignments SET state = 'failed', result = ?, updated_at = ?
+                WHERE serial = ? AND mac = ? AND state <> 'provisioned'
+                """, arguments: [reason, now, serial.ledgerText, board.mac])
+            if db.changesCount == 0 {
+                try self.checkStillTied(db, serial, board: board)
+                return
+            }
             try self.log(db, serial.ledgerText, .failed, reason, at: now)
         }
     }
@@ -135,8 +155,12 @@ extension KeyStore {
     /// Takes up a board the ledger already knows: finished, or resumed with its key.
     private func takeUp(_ db: Database, _ known: StationAssignment, board: BoardIdentity, slot: String, at now: String) throws -> StationClaim {
         if known.state.isFinished { return .finished(known) }
-        try db.execute(sql: "UPDATE assignments SET chip_id = ?, slot = ?, updated_at = ? WHERE serial = ?",
-                       arguments: [board.chipID, slot, now, known.serial.ledgerText])
+        // A failed row is being worked on again; a flashed one keeps saying its firmware is on.
+        try db.execute(sql: """
+            UPDATE assignments SET chip_id = ?, slot = ?, state = CASE state WHEN 'flashed' THEN 'flashed' ELSE 'assigned' END,
+                result = '', updated_at = ?
+            WHERE serial = ? AND mac = ?
+            """, arguments: [board.chipID, slot, now, known.serial.ledgerText, board.mac])
         guard let key = try recordedKey(db, known.serial) else { throw KeyStoreError.unknownSerial(known.serial.ledgerText) }
         try log(db, known.serial.ledgerText, .assigned, "resumed on \(board), slot \(slot)", at: now)
         let updated = try assignment(db, serial: known.serial.ledgerText) ?? known
@@ -178,6 +202,20 @@ extension KeyStore {
             throw KeyStoreError.database(path: path, reason: "the assignment of \(serial.ledgerText) was not stored")
         }
         return .claimed(row, issued)
+    }
+
+    /// Runs an UPDATE of `serial`'s assignment that matches `board`'s MAC too; when it
+    /// changed nothing, says why (another board took the serial over, or it has none).
+    private func updateAssignment(_ db: Database, _ serial: MeterSerial, board: BoardIdentity, sql: String, arguments: StatementArguments) throws {
+        try db.execute(sql: sql, arguments: arguments)
+        if db.changesCount == 0 { try checkStillTied(db, serial, board: board) }
+    }
+
+    /// Throws `takenOver` when `serial`'s assignment is on another board than `board`,
+    /// `unknownSerial` when it has none.
+    private func checkStillTied(_ db: Database, _ serial: MeterSerial, board: BoardIdentity) throws {
+        guard let row = try assignment(db, serial: serial.ledgerText) else { throw KeyStoreError.unknownSerial(serial.ledgerText) }
+        if row.board.mac != board.mac { throw KeyStoreError.takenOver(serial: serial.ledgerText, mac: row.board.mac) }
     }
 
     private func assignment(_ db: Database, mac: String) throws -> StationAssignment? {

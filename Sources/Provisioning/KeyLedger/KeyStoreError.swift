@@ -25,6 +25,10 @@ public enum KeyStoreError: Error, Hashable, Sendable, CustomStringConvertible {
     case alreadyProvisioned(serial: String, mac: String)
     /// The board (by MAC) is tied to another serial that is not finished.
     case boardTaken(mac: String, serial: String)
+    /// Another board (`mac`) is being worked on as this serial right now.
+    case serialInProgress(serial: String, mac: String)
+    /// The serial was moved to another board (`mac`) while this board worked on it.
+    case takenOver(serial: String, mac: String)
 
     public var description: String {
         switch self {
@@ -53,6 +57,10 @@ public enum KeyStoreError: Error, Hashable, Sendable, CustomStringConvertible {
             "serial \(serial) is already provisioned, on the board with MAC \(mac)"
         case .boardTaken(let mac, let serial):
             "the board with MAC \(mac) is already being provisioned as serial \(serial)"
+        case .serialInProgress(let serial, let mac):
+            "serial \(serial) is being provisioned on the board with MAC \(mac)"
+        case .takenOver(let serial, let mac):
+            "serial \(serial) was moved to the board with MAC \(mac) meanwhile; this board's work on it was not recorded"
         }
     }
 
@@ -84,6 +92,10 @@ public enum KeyStoreError: Error, Hashable, Sendable, CustomStringConvertible {
             "give the serial of a meter whose board is not provisioned yet; `mlprov ledger export --csv` lists them"
         case .boardTaken(_, let serial):
             "this board continues as \(serial) when it is flashed again; give that serial, or use another board"
+        case .serialInProgress:
+            "wait until that board is done or failed, or give another serial"
+        case .takenOver:
+            "re-plug this board to give it a serial of its own"
         }
     }
 }

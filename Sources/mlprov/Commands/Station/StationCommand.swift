@@ -35,6 +35,11 @@ struct StationCommand: AsyncParsableCommand {
     @OptionGroup var profileOptions: ProfileOptions
     @OptionGroup var ledgerOptions: LedgerOptions
 
+    // Not ConnectionOptions: its --port is required (one board) and its --after has no
+    // meaning here (the station always hard-resets a board into its firmware to check the
+    // boot), so the station declares --baud, --before, --connect-attempts and --no-stub
+    // itself with the same names and meanings.
+
     @Option(help: "Boards worked on at once.")
     var jobs = 4
 
@@ -117,11 +122,12 @@ struct StationCommand: AsyncParsableCommand {
         let renderer = StationRenderer(table: useTable)
         if !useTable, ports == nil { console.info("Waiting for boards (USB serial adapters); Ctrl-C to stop") }
         let work = Task { await station.run(boards: boards) { renderer.render($0) } }
+        // The first Ctrl-C stops the station cleanly; a second one ends the process at once.
         let interrupt = InterruptSignal { work.cancel() }
         let summary = await work.value
         interrupt.stop()
         renderer.finish(summary)
-        if summary.interrupted { throw ExitCode(130) }
+        if summary.interrupted { throw ExitCode(InterruptSignal.exitCode) }
         if !summary.failed.isEmpty { throw ExitCode(1) }
     }
 
@@ -156,169 +162,3 @@ struct StationCommand: AsyncParsableCommand {
 }
 
 extension StationError: ReportableError { var helpText: String? { help } }
-
-/// Renders station events: a live table on a terminal, JSON lines otherwise.
-final class StationRenderer: @unchecked Sendable {
-    // @unchecked: all state is touched under `lock`.
-    struct Row {
-        var slot: String
-        var serial: String
-        var phase: String
-        var percent: Int?
-        var result: String
-    }
-
-    private let table: Bool
-    private let lock = NSLock()
-    private var rows: [String: Row] = [:]
-    private var order: [String] = []
-    private var drawnLines = 0
-    private var lastDraw = ContinuousClock.now - .seconds(1)
-    /// The least time between two redraws for progress alone (phase changes draw at once).
-    static let redrawInterval: Duration = .milliseconds(100)
-
-    init(table: Bool) {
-        self.table = table
-    }
-
-    func render(_ event: StationEvent) {
-        lock.withLock {
-            if !table {
-                write(Self.jsonLine(event))
-                return
-            }
-            if rows[event.slot] == nil { order.append(event.slot) }
-            var row = rows[event.slot] ?? Row(slot: event.slot, serial: "", phase: "", result: "")
-            let phaseChanged = row.phase != event.phase.name
-            if let serial = event.serial { row.serial = serial }
-            row.phase = event.phase.name
-            row.percent = event.phase.percent ?? (event.phase == .waiting ? nil : row.percent)
-            if let result = event.result { row.result = result } else if !event.phase.isFinal, event.phase != .waiting { row.result = "" }
-            rows[event.slot] = row
-            if phaseChanged || ContinuousClock.now - lastDraw >= Self.redrawInterval { draw() }
-        }
-    }
-
-    func finish(_ summary: StationSummary) {
-        lock.withLock {
-            if table {
-                draw()
-                let interrupted = summary.interrupted ? "interrupted; " : ""
-                write("\(interrupted)\(summary.done.count) done, \(summary.failed.count) failed")
-            } else {
-                let object: [String: Any] = [
-                    "summary": true, "done": summary.done.count, "failed": summary.failed.count, "interrupted": summary.interrupted,
-                ]
-                if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
-                    write(String(decoding: data, as: UTF8.self))
-                }
-            }
-        }
-    }
-
-    /// Redraws the table in place (called with `lock` held).
-    private func draw() {
-        lastDraw = .now
-        var text = drawnLines > 0 ? "\u{1B}[\(drawnLines)A" : ""
-        let header = Self.line(["SLOT", "SERIAL", "PHASE", "PROGRESS", "RESULT"])
-        var lines = [header]
-        for slot in order {
-            guard let row = rows[slot] else { continue }
-            let bar = row.percent.map { Self.bar($0) } ?? ""
-            lines.append(Self.line([Self.short(row.slot), row.serial, row.phase, bar, row.result]))
-        }
-        for line in lines { text += "\u{1B}[2K" + line + "\n" }
-        drawnLines = lines.count
-        FileHandle.standardOutput.write(Data(text.utf8))
-    }
-
-    private func write(_ line: String) {
-        FileHandle.standardOutput.write(Data((line + "\n").utf8))
-    }
-
-    static func line(_ columns: [String]) -> String {
-        let widths = [28, 11, 14, 18]
-        var text = ""
-        for (index, column) in columns.enumerated() {
-            if index < widths.count {
-                text += column.padding(toLength: widths[index], withPad: " ", startingAt: 0) + " "
-            } else {
-                text += String(column.prefix(60))
-            }
-        }
-        return text
-    }
-
-    static func bar(_ percent: Int) -> String {
-        let filled = percent / 10
-        return String(repeating: "█", count: filled) + String(repeating: "░", count: 10 - filled) + " \(percent)%"
-    }
-
-    /// The end of a long by-path name (the hub port part is what tells slots apart).
-    static func short(_ slot: String) -> String {
-        slot.count <= 28 ? slot : "…" + slot.suffix(27)
-    }
-
-    static func jsonLine(_ event: StationEvent) -> String {
-        var object: [String: Any] = ["slot": event.slot, "port": event.port, "phase": event.phase.name]
-        object["serial"] = event.serial ?? NSNull()
-        object["mac"] = event.mac ?? NSNull()
-        object["progress"] = event.phase.percent.map { $0 as Any } ?? NSNull()
-        object["result"] = event.result ?? NSNull()
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
-    }
-}
-
-/// Asks the technician for a serial on the terminal, one question at a time.
-final class TerminalTechnician: TechnicianDesk {
-    let console: Console
-    private let turn = AskTurn()
-
-    init(console: Console) {
-        self.console = console
-    }
-
-    func serial(for request: SerialRequest) async -> String? {
-        guard isatty(STDIN_FILENO) == 1 else { return nil }
-        return await turn.ask {
-            if let problem = request.problem { self.console.info("  \(problem)") }
-            let why = request.profileExhausted ? "the profile has no device left; " : ""
-            self.console.info("\(why)serial for the board on \(request.slot) (MAC \(request.mac)), Enter to skip: ")
-            return await readLineOffPool()
-        }
-    }
-}
-
-/// One question at a time on the terminal.
-actor AskTurn {
-    func ask(_ body: @Sendable () async -> String?) async -> String? {
-        await body()
-    }
-}
-
-/// Reads a line from standard input on its own thread (never blocking the task pool).
-func readLineOffPool() async -> String? {
-    await withCheckedContinuation { continuation in
-        Thread { continuation.resume(returning: readLine()) }.start()
-    }
-}
-
-/// Runs `action` on the first SIGINT (Ctrl-C) until stopped; the default action (ending
-/// the process at once) is off meanwhile, so the station can stop cleanly.
-final class InterruptSignal: @unchecked Sendable {
-    // @unchecked: the dispatch source is thread-safe.
-    private let source: any DispatchSourceSignal
-
-    init(_ action: @escaping @Sendable () -> Void) {
-        signal(SIGINT, SIG_IGN)
-        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler(handler: action)
-        source.resume()
-    }
-
-    func stop() {
-        source.cancel()
-        signal(SIGINT, SIG_DFL)
-    }
-}
