@@ -3,7 +3,8 @@
 ///
 /// Source: /work/shared/facts/linux-usb-serial.md ("Adapters used for ESP8266 boards"),
 /// which follows the kernel drivers' ID tables (cp210x, ch341, cdc_acm, ftdi_sio, pl2303).
-/// udev/99-mlprov.rules has one rule per row; a test keeps the two in step.
+/// udev/70-mlprov-uaccess.rules and udev/99-mlprov.rules have one rule per row; a test
+/// keeps them in step.
 public struct AdapterChip: Sendable, Hashable {
     public var vendorID: UInt16
     public var productID: UInt16

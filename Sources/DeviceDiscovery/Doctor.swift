@@ -33,10 +33,10 @@ public struct Doctor: Sendable {
                     fix: "plug the adapter in and run again; `dmesg | tail` shows whether the kernel saw it (brltty may take CH340s)"))
             }
         }
-        let holders = PortHolders(paths: environment.paths).holders(of: checked.map(\.path))
+        let scan = PortHolders(paths: environment.paths).scan(of: checked.map(\.path))
         for (path, adapter) in checked {
             findings.append(permissions(path))
-            findings.append(inUse(path, holders: holders[path] ?? []))
+            findings.append(inUse(path, holders: scan.holders[path] ?? [], unreadableProcesses: scan.unreadableProcesses))
             if let adapter, adapter.vendorID == AdapterChips.ftdiVendorID { findings.append(latency(adapter)) }
         }
         let hasCH34x = adapters.contains { AdapterChips.isCH34x(vendorID: $0.vendorID, productID: $0.productID) }
@@ -75,8 +75,16 @@ public struct Doctor: Sendable {
             fix: "sudo usermod -aG \(groupName) \(user.name) (then log in again), or `sudo mlprov udev install` to give the logged-in user access (uaccess)")
     }
 
-    func inUse(_ path: String, holders: [PortHolder]) -> DoctorFinding {
+    /// `unreadableProcesses`: processes whose open files could not be read (without root,
+    /// other users' — ModemManager runs as root), so "nobody holds it" cannot be said.
+    func inUse(_ path: String, holders: [PortHolder], unreadableProcesses: Int = 0) -> DoctorFinding {
         guard !holders.isEmpty else {
+            guard unreadableProcesses == 0 else {
+                return DoctorFinding(
+                    check: "port-in-use", status: .warn, port: path,
+                    message: "none of the processes this user may look into has \(path) open, but mlprov could not check processes of other users (\(unreadableProcesses) of them)",
+                    fix: "run with sudo to see them: sudo mlprov doctor")
+            }
             return DoctorFinding(check: "port-in-use", status: .ok, port: path, message: "no other process has \(path) open")
         }
         let who = holders.map { "\($0.command) (pid \($0.pid))" }.joined(separator: ", ")
@@ -119,20 +127,35 @@ public struct Doctor: Sendable {
             fix: "sudo mlprov udev install (marks the adapters ID_MM_DEVICE_IGNORE), or sudo systemctl disable --now ModemManager")
     }
 
+    /// Whether every rules file of `UdevRules.files` is installed as this mlprov has it
+    /// (the first folder of `UdevRules.searchDirectories` holding a file of that name wins,
+    /// as in udev).
     func rulesInstalled() -> DoctorFinding {
-        for folder in UdevRules.searchDirectories {
-            let path = environment.file(folder + "/" + UdevRules.fileName)
-            guard let text = FileProbe.text(path, limit: 1 << 20) else { continue }
-            if text == FileProbe.trimmed(UdevRules.text) {
-                return DoctorFinding(check: "udev-rules", status: .ok, message: "\(folder)/\(UdevRules.fileName) is installed")
+        var installed: [String] = []
+        var differing: [String] = []
+        var missing: [String] = []
+        for file in UdevRules.files {
+            let found = UdevRules.searchDirectories.lazy.compactMap { folder in
+                FileProbe.text(environment.file(folder + "/" + file.name), limit: 1 << 20).map { (folder + "/" + file.name, $0) }
+            }.first
+            guard let (path, text) = found else {
+                missing.append(file.name)
+                continue
             }
-            return DoctorFinding(
-                check: "udev-rules", status: .warn, message: "\(folder)/\(UdevRules.fileName) differs from this mlprov's rules",
-                fix: "sudo mlprov udev install")
+            if text == FileProbe.trimmed(file.text) { installed.append(path) } else { differing.append(path) }
         }
-        return DoctorFinding(
-            check: "udev-rules", status: .warn, message: "the mlprov udev rules are not installed",
-            fix: "sudo mlprov udev install (plugdev/uaccess access, ModemManager kept away, FTDI latency 1 ms, /dev/mlprov/slot-* links)")
+        if differing.isEmpty, missing.isEmpty {
+            return DoctorFinding(check: "udev-rules", status: .ok, message: installed.joined(separator: " and ") + " are installed")
+        }
+        if installed.isEmpty, differing.isEmpty {
+            return DoctorFinding(
+                check: "udev-rules", status: .warn, message: "the mlprov udev rules are not installed",
+                fix: "sudo mlprov udev install (plugdev/uaccess access, ModemManager kept away, FTDI latency 1 ms, /dev/mlprov/slot-* links)")
+        }
+        var problems: [String] = []
+        if !differing.isEmpty { problems.append(differing.joined(separator: " and ") + " differ" + (differing.count == 1 ? "s" : "") + " from this mlprov's rules") }
+        if !missing.isEmpty { problems.append(missing.joined(separator: " and ") + (missing.count == 1 ? " is" : " are") + " not installed") }
+        return DoctorFinding(check: "udev-rules", status: .warn, message: problems.joined(separator: "; "), fix: "sudo mlprov udev install")
     }
 
     func brltty(hasCH34x: Bool) -> DoctorFinding {

@@ -7,7 +7,13 @@ import Glibc
 enum FileProbe {
     /// The names in a directory (without `.` and `..`), sorted; empty when it cannot be read.
     static func entries(_ path: String) -> [String] {
-        guard let dir = opendir(path) else { return [] }
+        (try? listing(path).get()) ?? []
+    }
+
+    /// The names in a directory (without `.` and `..`), sorted, or the errno of opendir
+    /// (EACCES for another user's `/proc/<pid>/fd`, ENOENT when it is gone).
+    static func listing(_ path: String) -> Result<[String], Errno> {
+        guard let dir = opendir(path) else { return .failure(Errno(code: errno)) }
         defer { closedir(dir) }
         var names: [String] = []
         while let entry = readdir(dir) {
@@ -16,7 +22,12 @@ enum FileProbe {
             }
             if name != "." && name != ".." { names.append(name) }
         }
-        return names.sorted()
+        return .success(names.sorted())
+    }
+
+    /// An errno value as an Error.
+    struct Errno: Error, Equatable {
+        var code: Int32
     }
 
     /// A small text file (a sysfs attribute), whitespace-trimmed; nil when absent or unreadable.

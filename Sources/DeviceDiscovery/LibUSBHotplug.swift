@@ -4,8 +4,16 @@ import Synchronization
 
 /// A raw USB arrival or removal as libusb reports it.
 enum USBHotplugEvent: Sendable, Hashable {
-    case arrived(USBBusAddress)
+    case arrived(USBArrival)
     case left(USBBusAddress)
+}
+
+/// A USB device that arrived: where it is and what it is (from the device descriptor
+/// libusb read at enumeration, which needs no I/O in the callback).
+struct USBArrival: Sendable, Hashable {
+    var busAddress: USBBusAddress
+    var vendorID: UInt16
+    var productID: UInt16
 }
 
 /// libusb hotplug callbacks delivered as an `AsyncStream`. The callback only copies the
@@ -74,7 +82,7 @@ final class RunFlag: Sendable {
     let value = Atomic<Bool>(true)
 }
 
-/// The C callback: recovers the box, copies bus and address, yields. Returns 0 to stay registered.
+/// The C callback: recovers the box, copies bus, address and (on arrival) VID:PID, yields. Returns 0 to stay registered.
 private func hotplugCallback(
     _ context: OpaquePointer?, _ device: OpaquePointer?, _ event: libusb_hotplug_event, _ userData: UnsafeMutableRawPointer?
 ) -> Int32 {
@@ -82,7 +90,10 @@ private func hotplugCallback(
     let box = Unmanaged<LibUSBHotplugMonitor.ContinuationBox>.fromOpaque(userData).takeUnretainedValue()
     let address = USBBusAddress(bus: Int(libusb_get_bus_number(device)), address: Int(libusb_get_device_address(device)))
     if event.rawValue == LIBUSB_HOTPLUG_EVENT_DEVICE_ARRIVED.rawValue {
-        box.continuation.yield(.arrived(address))
+        var descriptor = libusb_device_descriptor()
+        let known = libusb_get_device_descriptor(device, &descriptor) == 0
+        box.continuation.yield(.arrived(USBArrival(
+            busAddress: address, vendorID: known ? descriptor.idVendor : 0, productID: known ? descriptor.idProduct : 0)))
     } else if event.rawValue == LIBUSB_HOTPLUG_EVENT_DEVICE_LEFT.rawValue {
         box.continuation.yield(.left(address))
     }

@@ -14,9 +14,23 @@ public struct PortHolder: Sendable, Hashable, Codable {
     }
 }
 
+/// What a look through `/proc` found: the holders of each port, and how many processes'
+/// open files could not be read (without root, those of other users, e.g. ModemManager's).
+public struct PortHolderScan: Sendable, Hashable {
+    /// The processes (other than this one) holding each port (keys only for held ports).
+    public var holders: [String: [PortHolder]]
+    /// Processes whose `/proc/<pid>/fd` could not be read: any of them may hold a port.
+    public var unreadableProcesses: Int
+
+    public init(holders: [String: [PortHolder]] = [:], unreadableProcesses: Int = 0) {
+        self.holders = holders
+        self.unreadableProcesses = unreadableProcesses
+    }
+}
+
 /// Finds which processes hold ports open by reading `/proc/<pid>/fd/*` links, without
 /// opening the ports (opening a tty raises DTR/RTS, which can reset an ESP8266 board).
-/// Without root only the user's own processes can be seen.
+/// Without root only the user's own processes can be seen; the others are counted.
 public struct PortHolders: Sendable {
     public var paths: SystemPaths
 
@@ -25,30 +39,45 @@ public struct PortHolders: Sendable {
     }
 
     /// The processes (other than this one) holding each of `devicePaths` (keys only for
-    /// ports that are held). An open file matches a port when both name the same node
-    /// (same device and inode): `/proc/<pid>/fd/N` is stat'ed, which follows the link, so
-    /// by-path names and umockdev's testbed paths match too. (realpath is not used: under
-    /// umockdev 0.17.16 it corrupts the heap for /dev paths.)
+    /// ports that are held).
     public func holders(of devicePaths: [String]) -> [String: [PortHolder]] {
+        scan(of: devicePaths).holders
+    }
+
+    /// The holders of each of `devicePaths` and the number of processes that could not be
+    /// looked into. An open file matches a port when both name the same node (same device
+    /// and inode): `/proc/<pid>/fd/N` is stat'ed, which follows the link, so by-path names
+    /// and umockdev's testbed paths match too. (realpath is not used: under umockdev
+    /// 0.17.16 it corrupts the heap for /dev paths.) A process that ended meanwhile
+    /// (ENOENT) is not counted as unreadable.
+    public func scan(of devicePaths: [String]) -> PortHolderScan {
         var wanted: [FileIdentity: String] = [:]
         for path in devicePaths {
             if let identity = FileIdentity(path: path) { wanted[identity] = path }
         }
-        guard !wanted.isEmpty else { return [:] }
+        guard !wanted.isEmpty else { return PortHolderScan() }
         let me = getpid()
         var found: [String: [PortHolder]] = [:]
+        var unreadable = 0
         for entry in FileProbe.entries(paths.procRoot) {
             guard let pid = Int32(entry), pid != me else { continue }
             let fdFolder = paths.procRoot + "/" + entry + "/fd"
+            let fds: [String]
+            switch FileProbe.listing(fdFolder) {
+            case .success(let names): fds = names
+            case .failure(let error):
+                if error.code != ENOENT { unreadable += 1 }
+                continue
+            }
             var held: Set<String> = []
-            for fd in FileProbe.entries(fdFolder) {
+            for fd in fds {
                 if let identity = FileIdentity(path: fdFolder + "/" + fd), let port = wanted[identity] { held.insert(port) }
             }
             guard !held.isEmpty else { continue }
             let command = FileProbe.text(paths.procRoot + "/" + entry + "/comm") ?? "?"
             for port in held { found[port, default: []].append(PortHolder(pid: pid, command: command)) }
         }
-        return found.mapValues { $0.sorted { $0.pid < $1.pid } }
+        return PortHolderScan(holders: found.mapValues { $0.sorted { $0.pid < $1.pid } }, unreadableProcesses: unreadable)
     }
 }
 

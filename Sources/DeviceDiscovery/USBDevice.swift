@@ -61,6 +61,15 @@ struct USBDeviceDirectory: Sendable, Hashable {
         self.productID = product
     }
 
+    /// The folder of the USB device at `busAddress` among `/sys/bus/usb/devices/*`, nil
+    /// when sysfs does not show it.
+    static func find(_ busAddress: USBBusAddress, paths: SystemPaths) -> USBDeviceDirectory? {
+        for name in FileProbe.entries(paths.usbDevices) {
+            if let device = USBDeviceDirectory(path: paths.usbDevices + "/" + name), device.busAddress == busAddress { return device }
+        }
+        return nil
+    }
+
     /// The kernel's name for the device, e.g. `1-2.3` (bus 1, root port 2, hub port 3):
     /// the same for the same hub slot.
     var location: String { FileProbe.lastComponent(path) }

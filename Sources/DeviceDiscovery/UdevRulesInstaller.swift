@@ -3,9 +3,9 @@ import Glibc
 #endif
 import Foundation
 
-/// Writes the embedded udev rules into a rules folder and asks udev to apply them.
+/// Writes the embedded udev rules files into a rules folder and asks udev to apply them.
 public struct UdevRulesInstaller: Sendable {
-    /// The rules file's mode: readable by everyone (udev and the user), written by root.
+    /// The rules files' mode: readable by everyone (udev and the user), written by root.
     public static let fileMode: mode_t = 0o644
 
     public var rulesDirectory: String
@@ -15,18 +15,28 @@ public struct UdevRulesInstaller: Sendable {
     public var invocation: String
     /// The effective user id (injectable for tests; root is 0).
     public var effectiveUserID: uid_t
+    /// The files to write (all of `UdevRules.files` unless a test says otherwise).
+    public var files: [UdevRulesFile]
 
-    public init(rulesDirectory: String = UdevRules.defaultDirectory, reload: Bool = true, invocation: String = "mlprov udev install", effectiveUserID: uid_t = geteuid()) {
+    public init(
+        rulesDirectory: String = UdevRules.defaultDirectory, reload: Bool = true, invocation: String = "mlprov udev install",
+        effectiveUserID: uid_t = geteuid(), files: [UdevRulesFile] = UdevRules.files
+    ) {
         self.rulesDirectory = rulesDirectory
         self.reload = reload
         self.invocation = invocation
         self.effectiveUserID = effectiveUserID
+        self.files = files
     }
 
-    /// The rules file's path.
-    public var rulesPath: String {
-        (rulesDirectory.hasSuffix("/") ? String(rulesDirectory.dropLast()) : rulesDirectory) + "/" + UdevRules.fileName
-    }
+    /// The folder without a trailing slash.
+    var folder: String { FileProbe.trimmedSlash(rulesDirectory) }
+
+    /// Where `file` is written.
+    public func path(of file: UdevRulesFile) -> String { folder + "/" + file.name }
+
+    /// Every rules file's path, in the order they are written.
+    public var rulesPaths: [String] { files.map(path(of:)) }
 
     /// The commands run after writing.
     public var reloadCommands: [[String]] {
@@ -36,48 +46,38 @@ public struct UdevRulesInstaller: Sendable {
     /// What root is needed for, or nil when it is not (or we are root).
     public var rootNeededFor: String? {
         guard effectiveUserID != 0 else { return nil }
-        if UdevRules.searchDirectories.contains(where: { FileProbe.trimmedSlash(rulesDirectory) == $0 }) {
-            return "writing \(rulesPath)"
+        if UdevRules.searchDirectories.contains(folder) {
+            return "writing " + rulesPaths.joined(separator: " and ")
         }
         if reload { return "reloading udev (udevadm control --reload-rules)" }
         return nil
     }
 
-    /// Writes the rules file (mode 0644, replaced atomically) and reloads udev.
+    /// Writes every rules file (mode 0644, each replaced atomically) and reloads udev.
+    /// All files are written to temporary files first and renamed into place only when all
+    /// were written, so a failed write leaves the installed rules as they were; no
+    /// temporary file is left behind.
     /// - Throws: `.needsRoot` before anything is written, `.writeFailed`, `.commandFailed`.
     public func install() throws(DiscoveryError) {
         if let action = rootNeededFor {
             throw .needsRoot(action: action, command: "sudo \(invocation)")
         }
-        try write()
-        for command in reloadCommands { try run(command) }
-    }
-
-    private func write() throws(DiscoveryError) {
-        let temporary = rulesPath + ".tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, Self.fileMode)
-        guard fd >= 0 else { throw .writeFailed(path: rulesPath, reason: String(cString: strerror(errno))) }
-        let bytes = Array(UdevRules.text.utf8)
-        var written = 0
-        var failure: Int32 = 0
-        while written < bytes.count {
-            let count = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress.map { $0 + written }, bytes.count - written) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                failure = errno
-                break
+        var staged: [(temporary: String, target: String)] = []
+        do throws(DiscoveryError) {
+            for file in files {
+                let target = path(of: file)
+                staged.append((try StagedFile.write(file.text, besides: target, mode: Self.fileMode), target))
             }
-            written += count
+            while let (temporary, target) = staged.first {
+                guard rename(temporary, target) == 0 else { throw .writeFailed(path: target, reason: String(cString: strerror(errno))) }
+                staged.removeFirst()
+            }
+        } catch {
+            for (temporary, _) in staged { unlink(temporary) }
+            throw error
         }
-        // The mode is set explicitly: open's mode is narrowed by the umask.
-        if failure == 0, fchmod(fd, Self.fileMode) != 0 { failure = errno }
-        if failure == 0, fsync(fd) != 0 { failure = errno }
-        close(fd)
-        if failure == 0, rename(temporary, rulesPath) != 0 { failure = errno }
-        if failure != 0 {
-            unlink(temporary)
-            throw .writeFailed(path: rulesPath, reason: String(cString: strerror(failure)))
-        }
+        StagedFile.syncFolder(folder)
+        for command in reloadCommands { try run(command) }
     }
 
     private func run(_ command: [String]) throws(DiscoveryError) {

@@ -3,8 +3,10 @@ import ESPFlasher
 /// The stub's READ_FLASH after its ok reply: the data goes out as frames of `packetSize`
 /// bytes (the last may be shorter); the client answers each with a frame holding the total
 /// it has received (u32); at most `maxUnacked` frames are outstanding; once everything is
-/// acknowledged one frame with the 16-byte MD5 of the data ends the stream
-/// (firmware/stub/PROTOCOL.md; esptool's `read_flash` is the client side).
+/// acknowledged one frame with the 16-byte MD5 of the data ends the stream. A frame that is
+/// no acknowledgement ends it early (`end`): the MD5 of what was sent, and the stub serves
+/// that frame as a request (firmware/stub/PROTOCOL.md; esptool's `read_flash` is the
+/// client side).
 struct StubFlashReadStream: Sendable, Equatable {
     /// The size of the acknowledgement frame's payload: one little-endian u32.
     static let ackSize = 4
@@ -34,17 +36,25 @@ struct StubFlashReadStream: Sendable, Equatable {
         nextFrames(flash: flash)
     }
 
-    /// Handles a frame from the client. An acknowledgement releases more packets (or the
-    /// digest); any other frame ends the stream early, as the stub does: it sends the
-    /// digest of what it has sent and returns to its command loop.
-    mutating func receive(_ packet: [UInt8], flash: FlashMemory) -> [[UInt8]] {
-        guard packet.count == Self.ackSize, let total = packet.readLE32(at: 0) else {
-            finished = true
-            return [digest(flash: flash)]
-        }
+    /// Whether a frame from the client is an acknowledgement (a u32, nothing else).
+    static func isAcknowledgement(_ packet: [UInt8]) -> Bool {
+        packet.count == ackSize
+    }
+
+    /// Handles an acknowledgement (`isAcknowledgement`): it releases more packets, or the
+    /// digest.
+    mutating func receive(acknowledgement packet: [UInt8], flash: FlashMemory) -> [[UInt8]] {
+        guard let total = packet.readLE32(at: 0) else { return [] }
         ackedPackets += 1
         ackedBytes = Int(total)
         return nextFrames(flash: flash)
+    }
+
+    /// Ends the stream early (a frame that is no acknowledgement arrived): the digest of
+    /// what was sent.
+    mutating func end(flash: FlashMemory) -> [UInt8] {
+        finished = true
+        return digest(flash: flash)
     }
 
     private mutating func nextFrames(flash: FlashMemory) -> [[UInt8]] {

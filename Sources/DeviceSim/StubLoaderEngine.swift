@@ -19,14 +19,27 @@ import ESPImage
 /// - FLASH_END / FLASH_DEFL_END: 0 reboots (a soft reset: back to the ROM in the latched
 ///   boot mode), 1 stays in the stub (esptool sends 1 after every file, then verifies).
 /// - CHANGE_BAUDRATE is answered at the old rate, then the UART moves to the new one.
-/// - READ_FLASH streams with acknowledgements (`StubFlashReadStream`); RUN_USER_CODE boots
-///   from flash without a reply.
+/// - READ_FLASH streams with acknowledgements (`StubFlashReadStream`); a frame that is no
+///   acknowledgement ends the stream with the digest and is then served as a request.
+///   RUN_USER_CODE boots from flash without a reply.
+/// - Ranges (FLASH_BEGIN, FLASH_DEFL_BEGIN, ERASE_REGION, READ_FLASH, SPI_FLASH_MD5) must
+///   end inside the flash size the stub was told: 16 MiB until SPI_SET_PARAMS states its
+///   total; beyond it they are BAD_DATA_LEN. Inside it but beyond the twin's flash chip, the
+///   SPI operation fails (0xC4).
+/// - A plain FLASH_DATA block whose length is not a multiple of 4 is BAD_DATA_LEN unless it
+///   reaches the announced size.
+/// - Frames that are no request (too short, or not direction 0) are dropped unanswered.
 public struct StubLoaderEngine: Sendable {
     /// The greeting the stub sends when it starts.
     public static let greeting: [UInt8] = Array("OHAI".utf8)
     /// A stub answers SYNC like the ROM, 8 times, but with value 0.
     public static let syncReplyCount = 8
     public static let syncReplyValue: UInt32 = 0
+    /// The flash size ranges are checked against until SPI_SET_PARAMS states the chip's
+    /// total (firmware/stub's STUB_DEFAULT_FLASH_SIZE, as esptool's stub starts).
+    public static let defaultFlashSize = 16 << 20
+    /// Plain FLASH_DATA blocks are programmed in whole words; only the last may end off one.
+    static let writeAlignment = 4
 
     /// What the emulated stub accepts. The defaults are esptool's stub for the ESP8266:
     /// 16 KiB blocks (esptool's stub FLASH_WRITE_SIZE, the stub's MAX_WRITE_BLOCK) and a
@@ -112,6 +125,8 @@ public struct StubLoaderEngine: Sendable {
     public var failingSectors: Set<Int>
     /// RAM written by MEM_DATA (the ROM's, then the stub's).
     public private(set) var ram: RAMImage
+    /// The flash size ranges must end within: `defaultFlashSize`, or SPI_SET_PARAMS's total.
+    public private(set) var flashSizeLimit = StubLoaderEngine.defaultFlashSize
 
     private var decoder = SLIPDecoder()
     private var registers: ChipRegisters
@@ -137,6 +152,7 @@ public struct StubLoaderEngine: Sendable {
         fresh.flashTransfer = nil
         fresh.memTransfer = nil
         fresh.readStream = nil
+        fresh.flashSizeLimit = Self.defaultFlashSize
         return fresh
     }
 
@@ -181,14 +197,28 @@ public struct StubLoaderEngine: Sendable {
         let heard = ROMLoaderEngine.ratesMatch(lineBaud, uartBaud)
             && (lineBaud <= maxBaud || ROMLoaderEngine.ratesMatch(lineBaud, maxBaud))
         guard heard else { return silent(opcode: rawOpcode, ignored: .lineNoise(lineBaud: lineBaud)) }
+        var streamEnd: [Frame] = []
         if var stream = readStream {
-            let frames = stream.receive(packet, flash: flash)
-            readStream = stream.finished ? nil : stream
-            return Outcome(opcode: nil, frames: frames.map(Frame.data), ignored: nil, error: nil, work: .init(), workAfterReply: false, followUp: .stay, replyBaud: uartBaud, completedAfterBytes: 0)
+            if StubFlashReadStream.isAcknowledgement(packet) {
+                let frames = stream.receive(acknowledgement: packet, flash: flash)
+                readStream = stream.finished ? nil : stream
+                return Outcome(opcode: nil, frames: frames.map(Frame.data), ignored: nil, error: nil, work: .init(), workAfterReply: false, followUp: .stay, replyBaud: uartBaud, completedAfterBytes: 0)
+            }
+            // Not an acknowledgement (a client that gave up): the stream ends with the
+            // digest of what was sent, and the frame is served as a request.
+            streamEnd = [.data(stream.end(flash: flash))]
+            readStream = nil
         }
-        guard let request = Request(decoding: packet) else {
-            return answer(rawOpcode ?? Opcode(rawValue: 0), error: .invalidCommand)
-        }
+        var outcome = handle(requestPacket: packet, flash: &flash)
+        outcome.frames = streamEnd + outcome.frames
+        return outcome
+    }
+
+    /// A frame outside a READ_FLASH stream: a request, or dropped as the stub's request
+    /// loop drops it (too short for a header, or not direction 0).
+    private mutating func handle(requestPacket packet: [UInt8], flash: inout FlashMemory) -> Outcome {
+        guard packet.count >= Request.headerSize, packet[0] == 0x00 else { return silent(opcode: nil, ignored: nil) }
+        guard let request = Request(decoding: packet) else { return answer(Opcode(rawValue: packet[1]), error: .badDataLength) }
         return handle(request, flash: &flash)
     }
 
@@ -207,7 +237,7 @@ public struct StubLoaderEngine: Sendable {
         case .memBegin: return memBegin(request)
         case .memData: return memData(request)
         case .memEnd: return memEnd(request)
-        case .spiSetParams: return accept(request, sizes: [24])
+        case .spiSetParams: return setFlashParameters(request)
         case .spiAttach: return accept(request, sizes: [4, 8])
         case .changeBaudRate: return changeBaudRate(request)
         case .spiFlashMD5: return md5(request, flash: flash)
@@ -259,6 +289,7 @@ public struct StubLoaderEngine: Sendable {
               let size = request.word(0), let count = request.word(1), let blockSize = request.word(2), let offset = request.word(3)
         else { return answer(request.opcode, error: .badDataLength) }
         guard Int(blockSize) <= limits.maxBlockSize, blockSize > 0 || count == 0 else { return answer(request.opcode, error: .badBlockSize) }
+        guard Int(offset) % ESP8266.flashSectorSize == 0, withinFlashSize(offset, size) else { return answer(request.opcode, error: .badDataLength) }
         guard Int(offset) + Int(size) <= flash.size else { return answer(request.opcode, error: .failedSPIOperation) }
         flashTransfer = FlashTransfer(
             writer: StubFlashWriter(offset: Int(offset), size: Int(size)), packetCount: Int(count), packetSize: Int(blockSize),
@@ -280,6 +311,10 @@ public struct StubLoaderEngine: Sendable {
         guard Int(sequence) == transfer.nextSequence else { return answer(opcode, error: .invalidCommand) }
         let streamOver = transfer.inflater.map(\.finished) ?? (transfer.writer.remaining == 0)
         guard sequence < transfer.packetCount, !streamOver else { return answer(opcode, error: .tooMuchData) }
+        // Only the block that reaches the size may end off a word: the next would start off one.
+        guard compressed || data.count % Self.writeAlignment == 0 || data.count >= transfer.writer.remaining else {
+            return answer(opcode, error: .badDataLength)
+        }
 
         // Acknowledged: the flash work follows the reply.
         transfer.nextSequence += 1
@@ -363,6 +398,7 @@ public struct StubLoaderEngine: Sendable {
         guard request.payload.count == 16, let address = request.word(0), let size = request.word(1) else {
             return answer(.spiFlashMD5, error: .badDataLength)
         }
+        guard withinFlashSize(address, size) else { return answer(.spiFlashMD5, error: .badDataLength) }
         guard Int(address) + Int(size) <= flash.size else { return answer(.spiFlashMD5, error: .failedSPIOperation) }
         return answer(.spiFlashMD5, body: MD5.digest(flash.read(Int(address)..<(Int(address) + Int(size)))))
     }
@@ -377,6 +413,7 @@ public struct StubLoaderEngine: Sendable {
         guard request.payload.count == 8, let offset = request.word(0), let size = request.word(1),
               offset % sectorSize == 0, size % sectorSize == 0
         else { return answer(.eraseRegion, error: .badDataLength) }
+        guard withinFlashSize(offset, size) else { return answer(.eraseRegion, error: .badDataLength) }
         guard Int(offset) + Int(size) <= flash.size else { return answer(.eraseRegion, error: .failedSPIOperation) }
         return erase(Int(offset)..<(Int(offset) + Int(size)), opcode: .eraseRegion, flash: &flash)
     }
@@ -398,6 +435,7 @@ public struct StubLoaderEngine: Sendable {
               let packetSize = request.word(2), let maxUnacked = request.word(3)
         else { return answer(.readFlash, error: .badDataLength) }
         guard packetSize > 0, Int(packetSize) <= limits.maxBlockSize else { return answer(.readFlash, error: .badBlockSize) }
+        guard withinFlashSize(offset, length) else { return answer(.readFlash, error: .badDataLength) }
         guard Int(offset) + Int(length) <= flash.size else { return answer(.readFlash, error: .failedSPIOperation) }
         var stream = StubFlashReadStream(
             range: Int(offset)..<(Int(offset) + Int(length)), packetSize: Int(packetSize), maxUnacked: Int(maxUnacked))
@@ -405,6 +443,20 @@ public struct StubLoaderEngine: Sendable {
         outcome.frames += stream.start(flash: flash).map(Frame.data)
         readStream = stream.finished ? nil : stream
         return outcome
+    }
+
+    /// SPI_SET_PARAMS: id, total size, block, sector, page and status mask; the total bounds
+    /// every range from now on.
+    private mutating func setFlashParameters(_ request: Request) -> Outcome {
+        guard request.payload.count == 24, let total = request.word(1) else { return answer(.spiSetParams, error: .badDataLength) }
+        flashSizeLimit = Int(total)
+        return answer(.spiSetParams)
+    }
+
+    /// Whether [offset, offset + size) ends inside the flash size the stub was told (no
+    /// 32-bit wrap: the sum is taken in Int).
+    private func withinFlashSize(_ offset: UInt32, _ size: UInt32) -> Bool {
+        Int(offset) + Int(size) <= flashSizeLimit
     }
 
     /// Commands the ESP8266 stub accepts without doing anything the twin models.

@@ -98,6 +98,48 @@ struct DoctorTests {
         #expect(try finding(doctor.run(), "port-in-use").status == .ok)
     }
 
+    /// Without root, other users' /proc/<pid>/fd cannot be read (ModemManager runs as
+    /// root): "nobody holds the port" cannot be said then. mlprov runs as user nobody
+    /// (setpriv) against the real /proc, where this test's own processes are root's.
+    @Test func unprivilegedDoctorSaysItCouldNotCheckOtherUsersProcesses() async throws {
+        try #require(geteuid() == 0, "needs root to start mlprov as another user")
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"), "setpriv (util-linux) is needed to drop root")
+        let folder = try temporaryDirectory("mlprov-doctor")
+        chmod(folder.path, 0o755)
+        let port = folder.appendingPathComponent("ttyFAKE0").path
+        try "".write(toFile: port, atomically: false, encoding: .utf8)
+        chmod(port, 0o666)
+
+        let asNobody = try await runProcess(
+            "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", mlprovBinary, "doctor", "--port", port, "--json"])
+        let unprivileged = try portInUse(asNobody.stdout, port: port)
+        #expect(unprivileged.status == .warn, "\(asNobody)")
+        #expect(unprivileged.message.contains("could not check processes of other users"), "\(unprivileged)")
+        #expect(unprivileged.fix?.contains("run with sudo to see them") == true, "\(unprivileged)")
+
+        // As root every process can be looked into: nobody holds the file.
+        let asRoot = try await runProcess(mlprovBinary, ["doctor", "--port", port, "--json"])
+        let privileged = try portInUse(asRoot.stdout, port: port)
+        #expect(privileged.status == .ok, "\(asRoot)")
+        #expect(privileged.message == "no other process has \(port) open")
+    }
+
+    /// The port-in-use finding of `mlprov doctor --json` output.
+    func portInUse(_ json: String, port: String) throws -> DoctorFinding {
+        struct Report: Decodable { var findings: [DoctorFinding] }
+        let report = try JSONDecoder().decode(Report.self, from: Data(json.utf8))
+        return try finding(report.findings, "port-in-use", port: port)
+    }
+
+    @Test func unreadableProcessesTurnTheOkIntoAWarningButAHolderStillFails() throws {
+        let (_, doctor) = try situation([])
+        #expect(doctor.inUse("/dev/ttyUSB0", holders: [], unreadableProcesses: 0).status == .ok)
+        let unsure = doctor.inUse("/dev/ttyUSB0", holders: [], unreadableProcesses: 3)
+        #expect(unsure.status == .warn)
+        #expect(unsure.message.contains("(3 of them)"))
+        #expect(doctor.inUse("/dev/ttyUSB0", holders: [PortHolder(pid: 9, command: "screen")], unreadableProcesses: 3).status == .fail)
+    }
+
     // MARK: FTDI latency
 
     @Test func ftdiLatencyAboveOneWarns() throws {
@@ -131,17 +173,50 @@ struct DoctorTests {
     @Test func modemManagerRunningWithOurRulesInstalledPasses() throws {
         let (tree, doctor) = try situation()
         try tree.addProcess(pid: 812, command: "ModemManager")
-        try tree.write(UdevRules.text, "files/etc/udev/rules.d/99-mlprov.rules")
+        for rules in UdevRules.files {
+            try tree.write(FileProbe.trimmed(rules.text), "files/etc/udev/rules.d/" + rules.name)
+        }
         #expect(try finding(doctor.run(), "modemmanager").status == .ok)
-        #expect(try finding(doctor.run(), "udev-rules").status == .ok)
+        let rules = try finding(doctor.run(), "udev-rules")
+        #expect(rules.status == .ok, "\(rules)")
+        #expect(rules.message.contains("70-mlprov-uaccess.rules") && rules.message.contains("99-mlprov.rules"))
+    }
+
+    /// The access rules are a file of their own: the main file alone gives the user no
+    /// access (and its tty rules match nothing without the mark the 70 file sets).
+    @Test func onlyTheMainRulesFileInstalledWarnsNamingTheMissingOne() throws {
+        let (tree, doctor) = try situation()
+        try tree.addProcess(pid: 812, command: "ModemManager")
+        try tree.write(FileProbe.trimmed(UdevRules.main.text), "files/etc/udev/rules.d/99-mlprov.rules")
+        let result = try finding(doctor.run(), "udev-rules")
+        #expect(result.status == .warn)
+        #expect(result.message.contains("70-mlprov-uaccess.rules is not installed"), "\(result)")
+        #expect(result.fix == "sudo mlprov udev install")
+        #expect(try finding(doctor.run(), "modemmanager").status == .fail)
+    }
+
+    @Test func onlyTheAccessRulesFileInstalledWarnsToo() throws {
+        let (tree, doctor) = try situation()
+        try tree.write(FileProbe.trimmed(UdevRules.access.text), "files/usr/lib/udev/rules.d/70-mlprov-uaccess.rules")
+        let result = try finding(doctor.run(), "udev-rules")
+        #expect(result.status == .warn)
+        #expect(result.message.contains("99-mlprov.rules is not installed"), "\(result)")
     }
 
     @Test func outdatedRulesFileWarns() throws {
         let (tree, doctor) = try situation()
+        try tree.write(FileProbe.trimmed(UdevRules.access.text), "files/etc/udev/rules.d/70-mlprov-uaccess.rules")
         try tree.write("# an older version\n", "files/lib/udev/rules.d/99-mlprov.rules")
         let result = try finding(doctor.run(), "udev-rules")
         #expect(result.status == .warn)
-        #expect(result.message.contains("differs"))
+        #expect(result.message.contains("/lib/udev/rules.d/99-mlprov.rules differs"), "\(result)")
+    }
+
+    @Test func noRulesAtAllWarnsNotInstalled() throws {
+        let (_, doctor) = try situation()
+        let result = try finding(doctor.run(), "udev-rules")
+        #expect(result.status == .warn)
+        #expect(result.message == "the mlprov udev rules are not installed")
     }
 
     @Test func modemManagerNotRunningPasses() throws {

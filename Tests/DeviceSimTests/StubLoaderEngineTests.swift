@@ -266,6 +266,74 @@ struct StubLoaderEngineTests {
         #expect(Self.send(&stub, Request(Opcode(rawValue: 0x55)), flash: &flash).error == .commandNotImplemented)
     }
 
+    /// SPI_SET_PARAMS with `total` as the flash size (esptool's other fields).
+    static func spiSetParams(total: UInt32) -> Request {
+        Request(.spiSetParams, payload: words(0, total, 0x1_0000, 0x1000, 0x100, 0xFFFF))
+    }
+
+    @Test func rangesBeyondTheStatedFlashSizeAreBadDataLengthAndTouchNothing() throws {
+        var stub = Self.startedStub()
+        var flash = try Self.patternFlash()
+        let before = flash
+        // 16 MiB until SPI_SET_PARAMS; the twin's chip holds 1 MiB.
+        #expect(stub.flashSizeLimit == 16 << 20)
+        #expect(Self.send(&stub, .flashBegin(eraseSize: 0x1000, packetCount: 1, packetSize: 0x1000, offset: 0x100_0000), flash: &flash).error == .badDataLength)
+        #expect(Self.send(&stub, .flashDeflBegin(uncompressedSize: 0x2000, packetCount: 1, packetSize: 0x1000, offset: 0xFFFF_F000), flash: &flash).error == .badDataLength, "no 32-bit wrap")
+        #expect(Self.send(&stub, .flashBegin(eraseSize: 0x1000, packetCount: 1, packetSize: 0x1000, offset: 0xFF_F000), flash: &flash).error == .failedSPIOperation, "inside 16 MiB, beyond the chip")
+        #expect(Self.send(&stub, .flashBegin(eraseSize: 0x1000, packetCount: 1, packetSize: 0x1000, offset: 0x1_0800), flash: &flash).error == .badDataLength, "offsets are sector-aligned")
+
+        #expect(Self.send(&stub, Self.spiSetParams(total: 0x8_0000), flash: &flash).error == nil)
+        #expect(stub.flashSizeLimit == 0x8_0000)
+        #expect(Self.send(&stub, .flashBegin(eraseSize: 1, packetCount: 1, packetSize: 0x1000, offset: 0x8_0000), flash: &flash).error == .badDataLength)
+        #expect(Self.send(&stub, .eraseRegion(offset: 0x7_0000, size: 0x2_0000), flash: &flash).error == .badDataLength)
+        #expect(Self.send(&stub, .spiFlashMD5(address: 0x7_F000, size: 0x1001), flash: &flash).error == .badDataLength)
+        let read = Self.send(&stub, .readFlash(offset: 0x7_FFFF, length: 2, packetSize: 0x1000, maxUnacked: 1), flash: &flash)
+        #expect(read.error == .badDataLength && read.dataFrames.isEmpty && !stub.isStreamingRead)
+        let last = Self.send(&stub, .spiFlashMD5(address: 0x7_FFFF, size: 1), flash: &flash)
+        #expect(last.error == nil && last.replies.first?.body == MD5.digest(flash.read(0x7_FFFF..<0x8_0000)))
+        #expect(byteDifference(flash.contents, before.contents) == nil)
+    }
+
+    @Test func plainBlockOffAWordIsBadDataLengthUnlessItIsTheLast() throws {
+        var stub = Self.startedStub()
+        var flash = try Self.patternFlash()
+        let image = Self.payload(0xFFE, seed: 5)
+        _ = Self.send(&stub, .flashBegin(eraseSize: UInt32(image.count), packetCount: 4, packetSize: 0x400, offset: 0x2_0000), flash: &flash)
+        let short = Self.send(&stub, Self.data(.flashData, Array(image[..<0x3FE]), sequence: 0), flash: &flash)
+        #expect(short.error == .badDataLength && short.work.programmedBytes == 0)
+        for (sequence, start) in stride(from: 0, to: image.count, by: 0x400).enumerated() {
+            let block = Array(image[start..<min(start + 0x400, image.count)])
+            #expect(Self.send(&stub, Self.data(.flashData, block, sequence: UInt32(sequence)), flash: &flash).error == nil)
+        }
+        #expect(Self.send(&stub, .flashEnd(.runUserCode), flash: &flash).error == nil)
+        #expect(byteDifference(flash.read(0x2_0000..<(0x2_0000 + image.count)), image, base: 0x2_0000) == nil)
+    }
+
+    @Test func readFlashEndsWithTheDigestAtAFrameThatIsNoAcknowledgementAndServesIt() throws {
+        var stub = Self.startedStub()
+        var flash = try Self.patternFlash()
+        let first = Self.send(&stub, .readFlash(offset: 0x100, length: 5000, packetSize: 1000, maxUnacked: 1), flash: &flash)
+        #expect(first.dataFrames == [flash.read(0x100..<0x4E8)])
+        let sync = Self.send(&stub, .sync(), flash: &flash)
+        #expect(sync.dataFrames == [MD5.digest(flash.read(0x100..<0x4E8))], "the digest of what was sent")
+        #expect(sync.replies.count == 8 && sync.replies.allSatisfy { $0.opcode == .sync && !$0.status.failed })
+        if case .data = sync.frames.first {} else { Issue.record("the digest comes first: \(sync.frames)") }
+        #expect(!stub.isStreamingRead)
+        #expect(Self.send(&stub, .readReg(ESP8266.chipDetectRegister), flash: &flash).replies.first?.value == ESP8266.chipDetectValue)
+    }
+
+    @Test func framesThatAreNoRequestAreDroppedUnanswered() {
+        var stub = Self.startedStub()
+        var flash = FlashMemory(size: 1 << 20)
+        // A late READ_FLASH acknowledgement, and a reply-direction frame.
+        #expect(stub.handle(packet: Self.words(0x1000), lineBaud: Self.baud, flash: &flash).frames.isEmpty)
+        #expect(stub.handle(packet: [0x01, 0x0A, 0, 0, 0, 0, 0, 0], lineBaud: Self.baud, flash: &flash).frames.isEmpty)
+        // A request whose length field disagrees with the frame is answered BAD_DATA_LEN.
+        var packet = Request.readReg(ESP8266.chipDetectRegister).encoded()
+        packet[2] = 8
+        #expect(stub.handle(packet: packet, lineBaud: Self.baud, flash: &flash).error == .badDataLength)
+    }
+
     @Test func theAckOfABlockWaitsForThePreviousBlocksFlashWork() {
         let t0 = ContinuousClock.now
         var schedule = StubWorkSchedule()

@@ -141,6 +141,39 @@ struct TwinStubModeTests {
         #expect(twin.flash.read(0x61000..<0x62000).allSatisfy { $0 == 0xFF })
     }
 
+    /// The next `count` SLIP frames from the twin, undecoded beyond SLIP (READ_FLASH data
+    /// and digests are no replies).
+    static func frames(_ client: TestClient, count: Int, timeout: Duration = .seconds(2)) throws -> [[UInt8]] {
+        var decoder = SLIPDecoder()
+        var packets: [[UInt8]] = []
+        let deadline = ContinuousClock.now + timeout
+        while packets.count < count {
+            let bytes = try client.link.read(maxCount: 1, deadline: deadline)
+            if bytes.isEmpty { break }
+            for case .packet(let packet) in decoder.feed(bytes) { packets.append(packet) }
+        }
+        return packets
+    }
+
+    @Test func aClientThatGivesUpDuringReadFlashGetsTheDigestThenItsSyncAnswered() throws {
+        let prefill = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ ($0 >> 9)) }
+        let twin = try ESP8266Twin(flashContents: prefill)
+        let client = TestClient(twin.connectInProcess())
+        defer { twin.stop() }
+        _ = try Self.startStub(client)
+        try client.send(.readFlash(offset: 0x100, length: 5000, packetSize: 1000, maxUnacked: 1))
+        let started = try Self.frames(client, count: 2)
+        try #require(started.count == 2)
+        #expect(Response(decoding: started[0]) == Response.stub(.readFlash))
+        #expect(byteDifference(started[1], prefill[0x100..<0x4E8]) == nil)
+        try client.send(.sync())
+        let ended = try Self.frames(client, count: 9)
+        try #require(ended.count == 9, "the digest and eight SYNC replies")
+        #expect(ended[0] == MD5.digest(started[1]))
+        #expect(ended[1...].allSatisfy { Response(decoding: $0) == Response.stub(.sync, value: StubLoaderEngine.syncReplyValue) })
+        #expect(try client.readRegister(ESP8266.chipDetectRegister) == ESP8266.chipDetectValue)
+    }
+
     @Test func changedBaudRateMovesTheStubsUART() throws {
         let twin = ESP8266Twin()
         let host = twin.connectInProcess()

@@ -207,6 +207,141 @@ struct FlasherStubBuildTests {
         #expect(flash[(0x1_0000 + image.count)..<0x1_3000].allSatisfy { $0 == 0xFF }, "the padding is not written")
         #expect(flash[..<0x1_0000].allSatisfy { $0 == 0x11 } && flash[0x1_3000...].allSatisfy { $0 == 0x11 })
     }
+
+    // MARK: - Review findings (each fails on the stub before its fix)
+
+    @Test("CHANGE_BAUDRATE scales the UART divider the ROM measured by old/new baud; without an old baud it uses the 52 MHz clock")
+    func baudDividerKeepsTheMeasuredCrystalError() throws {
+        let stub = try HostStub(flashSize: 0x1_0000)
+        defer { stub.stop() }
+        _ = try stub.client.frame()
+        let clockDivider: UInt32 = 0x6000_0014
+        // A crystal 4 % slow: the ROM's autobaud at 115200 measured 470 instead of 451.
+        try stub.client.send(0x09, le32(clockDivider) + le32(470) + le32(0xFFFF_FFFF) + le32(0))
+        #expect(try stub.client.reply(0x09).status == 0)
+        try stub.client.send(0x0F, le32(921_600) + le32(115_200))
+        #expect(try stub.client.reply(0x0F).status == 0)
+        try stub.client.send(0x0A, le32(clockDivider))
+        #expect(try stub.client.reply(0x0A).value == 59, "470 × 115200 / 921600 = 58.75, rounded")
+        #expect(stub.counters().baud == 921_600)
+
+        try stub.client.send(0x0F, le32(460_800) + le32(0))
+        #expect(try stub.client.reply(0x0F).status == 0)
+        try stub.client.send(0x0A, le32(clockDivider))
+        #expect(try stub.client.reply(0x0A).value == 113, "52 MHz / 460800 = 112.8, rounded")
+
+        try stub.client.send(0x0F, le32(0) + le32(460_800))
+        #expect(try stub.client.reply(0x0F).error == 0xC0, "baud 0 has no divider")
+        try stub.client.send(0x0A, le32(clockDivider))
+        #expect(try stub.client.reply(0x0A).value == 113, "a refused change leaves the divider alone")
+    }
+
+    @Test("ranges beyond the flash size (16 MiB until SPI_SET_PARAMS, then its total) are BAD_DATA_LEN for every command")
+    func rangesAreBoundedByTheConfiguredFlashSize() throws {
+        let stub = try HostStub(flashSize: 0x10_0000, fill: 0x33)
+        defer { stub.stop() }
+        _ = try stub.client.frame()
+        func begin(_ opcode: UInt8, offset: UInt32, size: UInt32) throws -> UInt8 {
+            try stub.client.send(opcode, le32(size) + le32(1) + le32(0x4000) + le32(offset) + le32(0))
+            return try stub.client.reply(opcode).error
+        }
+        // The default: 16 MiB.
+        #expect(try begin(0x02, offset: 0x100_0000, size: 0x1000) == 0xC0)
+        #expect(try begin(0x10, offset: 0xFF_F000, size: 0x1001) == 0xC0)
+        #expect(try begin(0x10, offset: 0xFFFF_F000, size: 0x2000) == 0xC0, "a range that wraps past 4 GiB")
+        #expect(try begin(0x10, offset: 0xFF_F000, size: 0x1000) == 0, "the last sector of 16 MiB")
+
+        // SPI_SET_PARAMS: id, total, block, sector, page, status mask.
+        try stub.client.send(0x0B, le32(0) + le32(0x10_0000) + le32(0x1_0000) + le32(0x1000) + le32(0x100) + le32(0xFFFF))
+        #expect(try stub.client.reply(0x0B).status == 0)
+        #expect(try begin(0x02, offset: 0x10_0000, size: 1) == 0xC0)
+        #expect(try begin(0x10, offset: 0xFF_000, size: 0x1001) == 0xC0)
+        #expect(try begin(0x02, offset: 0xFF_000, size: 0x1000) == 0)
+        try stub.client.send(0xD1, le32(0x10_0000) + le32(0x1000))
+        #expect(try stub.client.reply(0xD1).error == 0xC0)
+        try stub.client.send(0xD1, le32(0xF_0000) + le32(0x2_0000))
+        #expect(try stub.client.reply(0xD1).error == 0xC0)
+        try stub.client.send(0x13, le32(0xF_F000) + le32(0x1001) + le32(0) + le32(0))
+        #expect(try stub.client.reply(0x13).error == 0xC0)
+        try stub.client.send(0xD2, le32(0xF_FFFF) + le32(2) + le32(0x1000) + le32(1))
+        #expect(try stub.client.reply(0xD2).error == 0xC0)
+        // The last byte is still readable.
+        try stub.client.send(0x13, le32(0xF_FFFF) + le32(1) + le32(0) + le32(0))
+        let md5 = try stub.client.reply(0x13)
+        #expect(md5.status == 0 && md5.data == MD5.digest([0x33]))
+        #expect(stub.counters().sector_erases == 0 && stub.counters().block_erases == 0, "nothing was erased")
+        #expect(stub.stop().allSatisfy { $0 == 0x33 })
+    }
+
+    @Test("a plain FLASH_DATA block whose length is not a multiple of 4 is BAD_DATA_LEN unless it is the last")
+    func unalignedPlainBlockOnlyAtTheEnd() throws {
+        var random = SplitMix64(seed: 4)
+        let image = random.bytes(0xFFE)
+        let stub = try HostStub(flashSize: 0x10_0000)
+        defer { stub.stop() }
+        _ = try stub.client.frame()
+        try stub.client.send(0x02, le32(UInt32(image.count)) + le32(4) + le32(0x400) + le32(0x2_0000))
+        #expect(try stub.client.reply(0x02).status == 0)
+        try stub.client.sendData(0x03, Array(image[..<0x3FE]), sequence: 0)
+        #expect(try stub.client.reply(0x03).error == 0xC0, "a short block in the middle")
+        for (sequence, start) in stride(from: 0, to: image.count, by: 0x400).enumerated() {
+            try stub.client.sendData(0x03, Array(image[start..<min(start + 0x400, image.count)]), sequence: sequence)
+            #expect(try stub.client.reply(0x03).status == 0, "block \(sequence)")
+        }
+        try stub.client.send(0x04, le32(1))
+        #expect(try stub.client.reply(0x04).status == 0)
+        try stub.client.send(0x13, le32(0x2_0000) + le32(UInt32(image.count)) + le32(0) + le32(0))
+        #expect(try stub.client.reply(0x13).data == MD5.digest(image))
+    }
+
+    @Test("READ_FLASH: a frame that is no acknowledgement ends the stream with the digest and is served next")
+    func readFlashEndsAtAFrameThatIsNoAcknowledgement() throws {
+        var random = SplitMix64(seed: 5)
+        let image = random.bytes(0x1_0000)
+        let stub = try HostStub(flashSize: 0x1_0000)
+        defer { stub.stop() }
+        _ = try stub.client.frame()
+        try stub.client.send(0x02, le32(UInt32(image.count)) + le32(4) + le32(0x4000) + le32(0))
+        #expect(try stub.client.reply(0x02).status == 0)
+        for (sequence, start) in stride(from: 0, to: image.count, by: 0x4000).enumerated() {
+            try stub.client.sendData(0x03, Array(image[start..<(start + 0x4000)]), sequence: sequence)
+            #expect(try stub.client.reply(0x03).status == 0)
+        }
+
+        try stub.client.send(0xD2, le32(0x100) + le32(5000) + le32(1000) + le32(1))
+        #expect(try stub.client.reply(0xD2).status == 0)
+        let first = try stub.client.frame()
+        #expect(byteDifference(first, image[0x100..<0x4E8]) == nil)
+        // A client that gave up syncs instead of acknowledging.
+        try stub.client.send(0x08, [0x07, 0x07, 0x12, 0x20] + [UInt8](repeating: 0x55, count: 32))
+        #expect(try stub.client.frame() == MD5.digest(first), "the digest of what was sent ends the stream")
+        for _ in 0..<8 { #expect(try stub.client.reply(0x08).status == 0) }
+
+        // A failing flash read inside a stream ends it with a failed READ_FLASH reply. The
+        // stub believes in 16 MiB, the host array holds 64 KiB.
+        try stub.client.send(0xD2, le32(0xF000) + le32(0x2000) + le32(0x1000) + le32(1))
+        #expect(try stub.client.reply(0xD2).status == 0)
+        let inside = try stub.client.frame()
+        #expect(byteDifference(inside, image[0xF000...]) == nil)
+        try stub.client.sendRaw(le32(UInt32(inside.count)))
+        #expect(try stub.client.reply(0xD2).error == 0xC4)
+        try stub.client.send(0x0A, le32(0x4000_1000))
+        #expect(try stub.client.reply(0x0A).value == 0xFFF0_C101, "back in the command loop")
+    }
+
+    @Test("SLIP: a frame that ends inside an escape (DB C0) is dropped")
+    func truncatedEscapeIsDropped() throws {
+        let stub = try HostStub(flashSize: 0x1_0000)
+        defer { stub.stop() }
+        _ = try stub.client.frame()
+        // A whole READ_REG request, then DB and the frame end.
+        let request: [UInt8] = [0x00, 0x0A, 4, 0] + le32(0) + le32(0x4000_1000)
+        try stub.client.port.write([0xC0] + request + [0xDB, 0xC0])
+        try stub.client.send(0x0A, le32(0x6000_0100))
+        let reply = try stub.client.reply(0x0A)
+        #expect(reply.value != 0xFFF0_C101, "the truncated frame got no reply")
+        #expect(reply.value == 0)
+    }
 }
 
 // MARK: - Helpers

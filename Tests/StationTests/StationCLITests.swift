@@ -26,11 +26,15 @@ struct StationCLITests {
         if let signal, let ledger = arguments.firstIndex(of: "--ledger").map({ arguments[$0 + 1] }) {
             for board in boards {
                 board.twin.onEvent = { event in
-                    guard case .stubRequest(.flashDeflData, error: nil) = event, !sent.withLock({ $0 }) else { return }
+                    guard case .stubRequest(.flashDeflData, error: nil) = event else { return }
+                    // Exactly once, whichever board gets there first (a second SIGINT would
+                    // be the technician's "stop now").
                     let pids = processes(withArgument: ledger)
-                    guard !pids.isEmpty else { return }
-                    sent.withLock { $0 = true }
-                    for pid in pids { kill(pid, signal) }
+                    let first = sent.withLock { sent in
+                        defer { if !pids.isEmpty { sent = true } }
+                        return !sent && !pids.isEmpty
+                    }
+                    if first { for pid in pids { kill(pid, signal) } }
                 }
             }
         }

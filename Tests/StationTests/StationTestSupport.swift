@@ -88,41 +88,31 @@ enum BenchError: Error { case badMAC }
 
 /// Collects a station's events and lets a test wait for one.
 final class EventLog: Sendable {
-    private let events = Mutex<[StationEvent]>([])
-    let stream: AsyncStream<StationEvent>
-    private let continuation: AsyncStream<StationEvent>.Continuation
-
-    init() {
-        (stream, continuation) = AsyncStream.makeStream()
-    }
+    /// The events so far, and how many of them `next` has gone past.
+    private let state = Mutex<(events: [StationEvent], consumed: Int)>(([], 0))
 
     func record(_ event: StationEvent) {
-        events.withLock { $0.append(event) }
-        continuation.yield(event)
+        state.withLock { $0.events.append(event) }
     }
-
-    func finish() { continuation.finish() }
 
     /// The next event (after those already waited for) that `matches`; nil when none came
-    /// within `timeout` (a generous bound against hangs, not a speed check) or the stream
-    /// ended. One waiter at a time.
+    /// within `timeout` (a generous bound against hangs, not a speed check). Polls the
+    /// recorded events: an AsyncStream would end for good when a waiter is cancelled.
     func next(timeout: Duration = .seconds(240), where matches: @escaping @Sendable (StationEvent) -> Bool) async -> StationEvent? {
-        await withTaskGroup(of: StationEvent?.self) { group in
-            group.addTask {
-                for await event in self.stream where matches(event) { return event }
-                return nil
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let found: StationEvent? = state.withLock { state in
+                guard let index = state.events[state.consumed...].firstIndex(where: matches) else { return nil }
+                state.consumed = index + 1
+                return state.events[index]
             }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
+            if let found { return found }
+            try? await Task.sleep(for: .milliseconds(20))
         }
+        return nil
     }
 
-    var all: [StationEvent] { events.withLock { $0 } }
+    var all: [StationEvent] { state.withLock { $0.events } }
 }
 
 /// The ledger's keys by serial, read (as `keys export` does) for comparing runs.

@@ -8,8 +8,10 @@ struct DoctorCommand: ParsableCommand {
         discussion: """
             Checks, for one port or every USB serial adapter present: whether you may open the \
             port (group, mode, uaccess ACL; a group added but not yet active in this login), \
-            whether another process holds it open (which pid and command), the FTDI \
-            latency_timer; and for the machine: ModemManager, the mlprov udev rules, brltty \
+            whether another process holds it open (which pid and command; without root the \
+            open files of other users' processes, e.g. ModemManager's, cannot be read, and the \
+            check warns instead of passing), the FTDI latency_timer; and for the machine: \
+            ModemManager, the two mlprov udev rules files, brltty \
             (which takes CH340 adapters), and kernels with the ch341 regression (5.13.10–5.13.13). \
             Each check prints ok, warn or fail with the fix. Exits 1 when any check fails.
 

@@ -14,7 +14,8 @@ struct PortsCommand: AsyncParsableCommand {
             opened (opening can reset a board).
 
             With --watch, adapters present now and every later arrival or removal are printed \
-            as they happen, until Ctrl-C.
+            as they happen, until Ctrl-C; so is a known adapter chip whose tty does not appear \
+            within --tty-wait seconds (no driver, or brltty took it).
 
             Examples:
               mlprov ports
@@ -26,6 +27,13 @@ struct PortsCommand: AsyncParsableCommand {
 
     @Flag(help: "Keep running and print adapters as they are plugged in and pulled out.")
     var watch = false
+
+    @Option(help: "With --watch: seconds a plugged-in adapter may take to get its tty before it is reported as having none.")
+    var ttyWait: Double = Double(AdapterWatcher.defaultTTYWait.components.seconds)
+
+    func validate() throws {
+        guard ttyWait > 0, ttyWait <= 3600 else { throw ValidationError("--tty-wait must be between 0 and 3600 seconds") }
+    }
 
     func run() async throws {
         let console = Console()
@@ -46,22 +54,25 @@ struct PortsCommand: AsyncParsableCommand {
     }
 
     private func watchPorts(_ console: Console) async throws {
-        let stream: AsyncStream<AdapterEvent>
+        let stream: AsyncStream<AdapterWatchEvent>
         do {
-            stream = try AdapterWatcher().events()
+            stream = try AdapterWatcher(ttyWait: .milliseconds(Int64(ttyWait * 1000))).watch()
         } catch {
             throw console.fail(error.description, help: error.helpText, json: output.json)
         }
         if !output.json { console.info("Watching for USB serial adapters; Ctrl-C to stop.") }
         let json = output.json
+        let ttyWait = ttyWait
         let task = Task {
             for await event in stream {
                 if json {
                     console.json(PortEventReport(event))
                 } else {
                     switch event {
-                    case .arrived(let adapter): console.result("+ " + PortTable.describe(adapter))
-                    case .removed(let path): console.result("- \(path)")
+                    case .adapter(.arrived(let adapter)): console.result("+ " + PortTable.describe(adapter))
+                    case .adapter(.removed(let path)): console.result("- \(path)")
+                    case .noTTY(let location, let vendorID, let productID):
+                        console.result("! " + PortTable.describeNoTTY(usbLocation: location, vendorID: vendorID, productID: productID, wait: ttyWait))
                     }
                 }
             }
@@ -86,6 +97,15 @@ enum PortTable {
         if let slot = adapter.byPath ?? adapter.usbLocation.map({ "usb \($0)" }) { parts.append(slot) }
         if adapter.busy { parts.append("BUSY") }
         return parts.joined(separator: "  ")
+    }
+
+    /// A known adapter chip that got no tty.
+    static func describeNoTTY(usbLocation: String?, vendorID: UInt16, productID: UInt16, wait: Double) -> String {
+        let chip = AdapterChips.chip(vendorID: vendorID, productID: productID)?.name ?? "USB device"
+        let place = usbLocation.map { " at usb \($0)" } ?? ""
+        let seconds = wait == wait.rounded() ? String(Int(wait)) : String(wait)
+        return "\(chip) \(usbIDText(vendorID)):\(usbIDText(productID))\(place) got no tty within \(seconds) s"
+            + "  (driver not loaded, or brltty took it: see `dmesg | tail` and `mlprov doctor`)"
     }
 }
 
@@ -113,22 +133,35 @@ struct PortReport: Encodable {
     }
 }
 
-/// One line of `ports --watch --json`.
+/// One line of `ports --watch --json`: `event` is `arrived`, `removed` or `no_tty`;
+/// `device` is the tty (null for `no_tty`), `port` the adapter (arrivals only); `no_tty`
+/// has `usb_location`, `vid`, `pid` and `chip`.
 struct PortEventReport: Encodable {
-    var event: String
-    var port: PortReport?
-    var device: String
+    var event: AdapterWatchEvent
 
-    init(_ event: AdapterEvent) {
+    init(_ event: AdapterWatchEvent) { self.event = event }
+
+    enum CodingKeys: String, CodingKey {
+        case event, port, device, usbLocation = "usb_location", vid, pid, chip
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
         switch event {
-        case .arrived(let adapter):
-            self.event = "arrived"
-            port = PortReport(adapter)
-            device = adapter.devicePath
-        case .removed(let path):
-            self.event = "removed"
-            port = nil
-            device = path
+        case .adapter(.arrived(let adapter)):
+            try container.encode("arrived", forKey: .event)
+            try container.encode(PortReport(adapter), forKey: .port)
+            try container.encode(adapter.devicePath, forKey: .device)
+        case .adapter(.removed(let path)):
+            try container.encode("removed", forKey: .event)
+            try container.encode(path, forKey: .device)
+        case .noTTY(let location, let vendorID, let productID):
+            try container.encode("no_tty", forKey: .event)
+            try container.encodeNil(forKey: .device)
+            try container.encode(location, forKey: .usbLocation)
+            try container.encode(usbIDText(vendorID), forKey: .vid)
+            try container.encode(usbIDText(productID), forKey: .pid)
+            try container.encode(AdapterChips.chip(vendorID: vendorID, productID: productID)?.name, forKey: .chip)
         }
     }
 }

@@ -36,8 +36,10 @@ struct stub_flash_session {
     uint32_t offset;       /* first flash byte */
     uint32_t size;         /* bytes to write (uncompressed) */
     uint32_t written;      /* bytes written so far */
-    uint32_t erased_until; /* sectors below this address are erased */
-    uint32_t erase_end;    /* end of the last sector the session writes */
+    /* 64 bits: the end of a session's last sector may be 2^32 (SPI_SET_PARAMS may state
+     * up to 4 GiB), and 32-bit ends would wrap to 0. */
+    uint64_t erased_until; /* sectors below this address are erased */
+    uint64_t erase_end;    /* end of the last sector the session writes */
     uint32_t block_size;
     uint32_t next_sequence;
 };
@@ -62,6 +64,7 @@ struct stub {
     struct stub_md5 md5;
     struct stub_flash_session flash;
     struct stub_mem_session mem;
+    uint32_t flash_size; /* ranges end here: STUB_DEFAULT_FLASH_SIZE, or SPI_SET_PARAMS's total */
     uint8_t frame_held; /* the oldest received frame is being worked on */
     uint8_t exit;       /* enum stub_exit */
 };
@@ -105,6 +108,8 @@ void stub_reply(struct stub *stub, uint8_t opcode, uint32_t value, const uint8_t
 /* Flash helpers (stub_flash.c). */
 int stub_flash_session_write(struct stub *stub, const uint8_t *bytes, uint32_t count);
 int stub_flash_erase_range(struct stub *stub, uint32_t address, uint32_t end);
+/* Whether [address, address + size) lies inside the configured flash (64-bit end). */
+int stub_flash_range_ok(const struct stub *stub, uint32_t address, uint32_t size);
 const uint8_t *stub_flash_stage(struct stub *stub, uint32_t address, uint32_t count);
 
 /* Command handlers (stub_commands.c, stub_flash_commands.c). */

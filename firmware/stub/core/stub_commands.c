@@ -5,6 +5,7 @@
  */
 #include "stub.h"
 
+#include "stub_baud.h"
 #include "stub_protocol.h"
 
 /* READ_FLASH never keeps more than this many packets unacknowledged, whatever is asked. */
@@ -40,6 +41,8 @@ static void write_registers(struct stub *stub, const struct stub_request *reques
     reply_ok(stub, request);
 }
 
+/* CHANGE_BAUDRATE: new baud, old baud (the rate in use, which esptool sends so that the
+ * divider the ROM's autobaud measured can be scaled; 0 falls back to the fixed clock). */
 static void change_baud(struct stub *stub, const struct stub_request *request)
 {
     if (request->length < 8u) {
@@ -47,10 +50,15 @@ static void change_baud(struct stub *stub, const struct stub_request *request)
         return;
     }
     uint32_t baud = stub_u32(request->payload), old_baud = stub_u32(request->payload + 4);
+    uint32_t divider = stub_baud_divider(stub_hal_uart_divider(stub->port), old_baud, baud);
+    if (divider == 0) {
+        reply_error(stub, request, STUB_ERR_BAD_DATA_LEN);
+        return;
+    }
     /* The reply goes out at the old rate, all of it, before the rate changes. */
     reply_ok(stub, request);
     stub_hal_uart_flush(stub->port);
-    stub_hal_set_baud(stub->port, baud, old_baud);
+    stub_hal_set_uart_divider(stub->port, divider, baud);
 }
 
 int stub_handle_simple(struct stub *stub, const struct stub_request *request)
@@ -76,9 +84,12 @@ int stub_handle_simple(struct stub *stub, const struct stub_request *request)
         if (request->length < 24u) {
             reply_error(stub, request, STUB_ERR_BAD_DATA_LEN);
         } else {
+            /* id, total size, block, sector, page, status mask: ranges end at the total. */
             uint32_t params[6];
             for (unsigned i = 0; i < 6; i++) params[i] = stub_u32(request->payload + 4u * i);
-            reply_error(stub, request, stub_hal_flash_set_params(stub->port, params) ? STUB_ERR_FAILED_SPI_OP : STUB_OK);
+            uint8_t error = stub_hal_flash_set_params(stub->port, params) ? STUB_ERR_FAILED_SPI_OP : STUB_OK;
+            if (!error) stub->flash_size = params[1];
+            reply_error(stub, request, error);
         }
         return 1;
     case STUB_OP_SPI_ATTACH:
@@ -150,6 +161,10 @@ static void flash_md5(struct stub *stub, const struct stub_request *request)
         return;
     }
     uint32_t address = stub_u32(request->payload), size = stub_u32(request->payload + 4);
+    if (!stub_flash_range_ok(stub, address, size)) {
+        reply_error(stub, request, STUB_ERR_BAD_DATA_LEN);
+        return;
+    }
     stub_release_frame(stub);
     stub_md5_init(&stub->md5);
     while (size > 0) {
@@ -168,16 +183,20 @@ static void flash_md5(struct stub *stub, const struct stub_request *request)
     stub_reply(stub, request->opcode, 0, digest, sizeof digest, STUB_OK, 0);
 }
 
-/* A READ_FLASH acknowledgement: the u32 total the client has; anything else is ignored. */
-static uint32_t read_flash_ack(const uint8_t *frame, uint32_t length, uint32_t acknowledged, uint32_t sent)
+/* A READ_FLASH acknowledgement (a 4-byte frame): the u32 total the client has. */
+#define READ_FLASH_ACK_SIZE 4u
+
+static uint32_t read_flash_ack(const uint8_t *frame, uint32_t acknowledged, uint32_t sent)
 {
-    if (length != 4u) return acknowledged;
     uint32_t total = stub_u32(frame);
     return total > acknowledged && total <= sent ? total : acknowledged;
 }
 
 /* READ_FLASH: packets after the reply, each acknowledged with the running total; at most
- * `unacked` packets outstanding; the MD5 of the data last. */
+ * `unacked` packets outstanding; the MD5 of the data sent last. A frame that is no
+ * acknowledgement (a client that gave up and syncs) ends the stream early: it stays
+ * queued for the command loop, after the digest. A failed flash read ends the stream with
+ * a failed READ_FLASH reply in place of the next packet. */
 static void read_flash(struct stub *stub, const struct stub_request *request)
 {
     if (request->length < 16u) {
@@ -190,6 +209,10 @@ static void read_flash(struct stub *stub, const struct stub_request *request)
         reply_error(stub, request, STUB_ERR_BAD_BLOCKSIZE);
         return;
     }
+    if (!stub_flash_range_ok(stub, address, length)) {
+        reply_error(stub, request, STUB_ERR_BAD_DATA_LEN);
+        return;
+    }
     if (unacked == 0) unacked = 1;
     if (unacked > READ_FLASH_MAX_UNACKED) unacked = READ_FLASH_MAX_UNACKED;
     reply_ok(stub, request);
@@ -199,26 +222,26 @@ static void read_flash(struct stub *stub, const struct stub_request *request)
         /* Take every acknowledgement already in, so that they never fill the ring. */
         uint32_t frame_length;
         const uint8_t *frame = stub_rx_peek(&stub->rx, &frame_length);
-        if (frame) {
-            stub->frame_held = 1;
-            acknowledged = read_flash_ack(frame, frame_length, acknowledged, sent);
-            stub_release_frame(stub);
-            continue;
-        }
-        if (sent < length && (sent - acknowledged) / packet < unacked) {
+        if (!frame && sent < length && (sent - acknowledged) / packet < unacked) {
             uint32_t count = length - sent < packet ? length - sent : packet;
             const uint8_t *bytes = stub_flash_stage(stub, address + sent, count);
-            if (!bytes) return; /* the client times out: no reply fits here */
+            if (!bytes) {
+                stub_reply(stub, request->opcode, 0, 0, 0, STUB_ERR_FAILED_SPI_OP, 0);
+                return;
+            }
             stub_md5_update(&stub->md5, bytes, count);
             stub_send_frame(stub, bytes, count);
             sent += count;
             continue;
         }
-        frame = stub_wait_frame(stub, &frame_length);
+        if (!frame) frame = stub_wait_frame(stub, &frame_length);
         if (!frame) return;
-        acknowledged = read_flash_ack(frame, frame_length, acknowledged, sent);
+        if (frame_length != READ_FLASH_ACK_SIZE) break; /* not held, so not released: it stays queued */
+        stub->frame_held = 1;
+        acknowledged = read_flash_ack(frame, acknowledged, sent);
         stub_release_frame(stub);
     }
+    stub->frame_held = 0;
     uint8_t digest[16];
     stub_md5_final(&stub->md5, digest);
     stub_send_frame(stub, digest, sizeof digest);
@@ -232,7 +255,9 @@ static void erase_region(struct stub *stub, const struct stub_request *request)
     }
     uint32_t address = stub_u32(request->payload), size = stub_u32(request->payload + 4);
     uint8_t error = STUB_OK;
-    if (address % STUB_SECTOR_SIZE || size % STUB_SECTOR_SIZE || address + size < address) error = STUB_ERR_BAD_DATA_LEN;
+    if (address % STUB_SECTOR_SIZE || size % STUB_SECTOR_SIZE || !stub_flash_range_ok(stub, address, size)) {
+        error = STUB_ERR_BAD_DATA_LEN;
+    }
     else if (stub_hal_flash_unlock(stub->port)) error = STUB_ERR_FAILED_SPI_UNLOCK;
     else if (stub_flash_erase_range(stub, address, address + size)) error = STUB_ERR_FAILED_SPI_OP;
     reply_error(stub, request, error);

@@ -8,14 +8,19 @@
 
 #include "stub_protocol.h"
 
-int stub_flash_erase_range(struct stub *stub, uint32_t address, uint32_t end)
+int stub_flash_range_ok(const struct stub *stub, uint32_t address, uint32_t size)
 {
-    while (address < end) {
+    return (uint64_t)address + size <= stub->flash_size;
+}
+
+int stub_flash_erase_range(struct stub *stub, uint32_t start, uint32_t end)
+{
+    for (uint64_t address = start; address < end;) {
         if (address % STUB_BLOCK_SIZE == 0 && end - address >= STUB_BLOCK_SIZE) {
-            if (stub_hal_flash_erase_block(stub->port, address)) return -1;
+            if (stub_hal_flash_erase_block(stub->port, (uint32_t)address)) return -1;
             address += STUB_BLOCK_SIZE;
         } else {
-            if (stub_hal_flash_erase_sector(stub->port, address)) return -1;
+            if (stub_hal_flash_erase_sector(stub->port, (uint32_t)address)) return -1;
             address += STUB_SECTOR_SIZE;
         }
     }
@@ -24,16 +29,16 @@ int stub_flash_erase_range(struct stub *stub, uint32_t address, uint32_t end)
 
 /* Erases ahead of a write that ends at `end`: the sectors not erased yet, in blocks where
  * the session covers a whole aligned block from here. */
-static int erase_ahead(struct stub *stub, uint32_t end)
+static int erase_ahead(struct stub *stub, uint64_t end)
 {
     struct stub_flash_session *flash = &stub->flash;
     while (flash->erased_until < end) {
-        uint32_t at = flash->erased_until;
+        uint64_t at = flash->erased_until;
         if (at % STUB_BLOCK_SIZE == 0 && flash->erase_end - at >= STUB_BLOCK_SIZE) {
-            if (stub_hal_flash_erase_block(stub->port, at)) return -1;
+            if (stub_hal_flash_erase_block(stub->port, (uint32_t)at)) return -1;
             flash->erased_until = at + STUB_BLOCK_SIZE;
         } else {
-            if (stub_hal_flash_erase_sector(stub->port, at)) return -1;
+            if (stub_hal_flash_erase_sector(stub->port, (uint32_t)at)) return -1;
             flash->erased_until = at + STUB_SECTOR_SIZE;
         }
     }
@@ -48,7 +53,7 @@ int stub_flash_session_write(struct stub *stub, const uint8_t *bytes, uint32_t c
     struct stub_flash_session *flash = &stub->flash;
     if (count > flash->size - flash->written) return STUB_ERR_TOO_MUCH_DATA;
     uint32_t address = flash->offset + flash->written;
-    if (erase_ahead(stub, address + count)) return STUB_ERR_FAILED_SPI_OP;
+    if (erase_ahead(stub, (uint64_t)address + count)) return STUB_ERR_FAILED_SPI_OP;
     uint32_t whole = count & ~3u;
     if (whole && stub_hal_flash_write(stub->port, address, (const uint32_t *)(const void *)bytes, whole)) {
         return STUB_ERR_FAILED_SPI_OP;
@@ -68,7 +73,7 @@ int stub_flash_session_write(struct stub *stub, const uint8_t *bytes, uint32_t c
 const uint8_t *stub_flash_stage(struct stub *stub, uint32_t address, uint32_t count)
 {
     uint32_t first = address & ~3u;
-    uint32_t length = ((address + count + 3u) & ~3u) - first;
+    uint32_t length = (uint32_t)((((uint64_t)address + count + 3u) & ~(uint64_t)3u) - first);
     if (stub_hal_flash_read(stub->port, first, stub->window, length)) return 0;
     return (const uint8_t *)stub->window + (address - first);
 }

@@ -56,7 +56,7 @@ void stub_handle_flash_begin(struct stub *stub, const struct stub_request *reque
     uint32_t size = stub_u32(p), block_size = stub_u32(p + 8), offset = stub_u32(p + 12);
     uint8_t error = STUB_OK;
     if (block_size == 0 || block_size > STUB_MAX_BLOCK_SIZE || block_size % STUB_WRITE_ALIGN) error = STUB_ERR_BAD_BLOCKSIZE;
-    else if (offset % STUB_SECTOR_SIZE || offset + size < offset) error = STUB_ERR_BAD_DATA_LEN;
+    else if (offset % STUB_SECTOR_SIZE || !stub_flash_range_ok(stub, offset, size)) error = STUB_ERR_BAD_DATA_LEN;
     else if (stub_hal_flash_unlock(stub->port)) error = STUB_ERR_FAILED_SPI_UNLOCK;
     if (error) {
         flash->mode = STUB_FLASH_NONE;
@@ -70,7 +70,7 @@ void stub_handle_flash_begin(struct stub *stub, const struct stub_request *reque
     flash->size = size;
     flash->written = 0;
     flash->erased_until = offset;
-    flash->erase_end = offset + ((size + STUB_SECTOR_SIZE - 1u) & ~(STUB_SECTOR_SIZE - 1u));
+    flash->erase_end = ((uint64_t)offset + size + STUB_SECTOR_SIZE - 1u) & ~(uint64_t)(STUB_SECTOR_SIZE - 1u);
     flash->block_size = block_size;
     flash->next_sequence = 0;
     stub_reply(stub, request->opcode, 0, 0, 0, STUB_OK, 0);
@@ -140,6 +140,9 @@ void stub_handle_flash_data(struct stub *stub, const struct stub_request *reques
     if (!error) {
         if (flash->mode == STUB_FLASH_PLAIN ? flash->written >= flash->size : flash->stream != STUB_STREAM_NOT_STARTED) {
             error = STUB_ERR_TOO_MUCH_DATA;
+        } else if (flash->mode == STUB_FLASH_PLAIN && length % STUB_WRITE_ALIGN && length < flash->size - flash->written) {
+            /* Only the last block may end off a word: the next would start off one. */
+            error = STUB_ERR_BAD_DATA_LEN;
         }
     }
     if (error) {

@@ -20,8 +20,10 @@ struct stub_port;
 void stub_hal_uart_write(struct stub_port *port, const uint8_t *bytes, size_t count);
 /* Returns when every byte written so far has left the transmitter. */
 void stub_hal_uart_flush(struct stub_port *port);
-/* Moves the line to `baud`; `old_baud` is the rate in use (0 when the client did not say). */
-void stub_hal_set_baud(struct stub_port *port, uint32_t baud, uint32_t old_baud);
+/* UART0's clock divider (UART_CLKDIV). */
+uint32_t stub_hal_uart_divider(struct stub_port *port);
+/* Moves the line to `baud` by setting the divider the core computed (core/stub_baud.h). */
+void stub_hal_set_uart_divider(struct stub_port *port, uint32_t divider, uint32_t baud);
 
 /* Called while no request frame is waiting: the host sleeps until one arrives (or a
  * moment passes). Returns non-zero when the stub must stop (host only; the chip never). */

@@ -31,6 +31,9 @@
 #define STUB_SECTOR_SIZE 0x1000u
 #define STUB_BLOCK_SIZE 0x10000u
 #define STUB_WRITE_ALIGN 4u
+/* The flash size ranges are checked against until SPI_SET_PARAMS states the chip's total:
+ * 16 MiB, as esptool's stub starts (the ESP8266's flash addresses have 24 bits). */
+#define STUB_DEFAULT_FLASH_SIZE (16u << 20)
 
 /* READ_FLASH packets are staged in the inflate window (no stream is open then). */
 #define STUB_MAX_READ_PACKET (STUB_WINDOW_SIZE / 2u)

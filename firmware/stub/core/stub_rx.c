@@ -3,7 +3,8 @@
  *
  * SLIP (RFC 1055 as the ESP loaders use it): frames are delimited by 0xC0; inside a frame
  * 0xDB 0xDC stands for 0xC0 and 0xDB 0xDD for 0xDB. Empty frames (0xC0 0xC0) are ignored,
- * and so are bytes before the first 0xC0.
+ * and so are bytes before the first 0xC0; a frame with a broken escape (0xDB then anything
+ * else, the frame end included) is dropped.
  *
  * Placement: a frame goes right after the previous one; when fewer than STUB_MAX_FRAME
  * bytes are left before the end of the ring it goes to the start instead, as long as the
@@ -89,11 +90,14 @@ static void store(struct stub_rx *rx, uint8_t byte)
     ((uint8_t *)rx->ring)[rx->write_start + rx->write_length++] = byte;
 }
 
-/* A 0xC0 closed the frame: queue it when it has bytes. */
+/* A 0xC0 closed the frame: queue it when it has bytes and did not end inside an escape
+ * (0xDB 0xC0: a byte is missing, so the frame is dropped). */
 static uint32_t end_frame(struct stub_rx *rx)
 {
     uint32_t completed = 0;
-    if (rx->state != STUB_RX_DROP && rx->placed && rx->write_length > 0) {
+    if (rx->state == STUB_RX_ESCAPE) {
+        rx->dropped++;
+    } else if (rx->state != STUB_RX_DROP && rx->placed && rx->write_length > 0) {
         uint32_t slot = rx->tail % STUB_RX_QUEUE;
         rx->frame_start[slot] = rx->write_start;
         rx->frame_length[slot] = rx->write_length;

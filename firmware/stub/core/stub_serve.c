@@ -19,6 +19,7 @@ void stub_init(struct stub *stub, struct stub_port *port)
     stub->flash.mode = STUB_FLASH_NONE;
     stub->flash.error = 0;
     stub->mem.active = 0;
+    stub->flash_size = STUB_DEFAULT_FLASH_SIZE;
     stub->frame_held = 0;
     stub->exit = STUB_EXIT_NONE;
 }

@@ -10,6 +10,8 @@
 /* After the transmit FIFO is empty the shift register still sends its last byte; and a
  * USB adapter wants a moment before the rate changes. */
 #define LINE_SETTLE_US 10000u
+/* After a new divider, before the first byte at the new rate. */
+#define BAUD_SETTLE_US 1000u
 
 struct stub_port {
     int unused;
@@ -33,13 +35,18 @@ void stub_hal_uart_flush(struct stub_port *port)
     ets_delay_us(LINE_SETTLE_US);
 }
 
-void stub_hal_set_baud(struct stub_port *port, uint32_t baud, uint32_t old_baud)
+uint32_t stub_hal_uart_divider(struct stub_port *port)
 {
     (void)port;
-    (void)old_baud;
-    if (baud == 0) return;
-    uart_div_modify(0, (UART_CLOCK_HZ + baud / 2u) / baud);
-    ets_delay_us(1000);
+    return UART0_CLKDIV & UART_CLKDIV_MASK;
+}
+
+void stub_hal_set_uart_divider(struct stub_port *port, uint32_t divider, uint32_t baud)
+{
+    (void)port;
+    (void)baud;
+    uart_div_modify(0, divider);
+    ets_delay_us(BAUD_SETTLE_US);
 }
 
 int stub_hal_wait(struct stub_port *port)

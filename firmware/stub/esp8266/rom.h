@@ -33,6 +33,8 @@ void software_reset(void);
 #define UART0_INT_ST UART0_REG(0x08)
 #define UART0_INT_ENA UART0_REG(0x0C)
 #define UART0_INT_CLR UART0_REG(0x10)
+#define UART0_CLKDIV UART0_REG(0x14)
+#define UART_CLKDIV_MASK 0xFFFFFu
 #define UART0_STATUS UART0_REG(0x1C)
 #define UART0_CONF1 UART0_REG(0x24)
 #define UART_RXFIFO_FULL_INT (1u << 0)
@@ -45,10 +47,6 @@ void software_reset(void);
 #define UART_CONF1_RX(full, timeout) (((full) & 0x7Fu) | (((timeout) & 0x7Fu) << 24) | (1u << 31))
 /* The UART interrupt's number on the CPU (ETS_UART_INUM in the SDK). */
 #define UART_INTERRUPT 5
-
-/* The UART's clock: the ESP8266 divides 52 MHz (twice the usual 26 MHz crystal) by the
- * divider (as esptool's stub computes it). */
-#define UART_CLOCK_HZ 52000000u
 
 /* Booting the firmware from flash instead of the loader: the ROM's loader was called
  * from the ROM's boot routine with this return address on the stack; returning to the

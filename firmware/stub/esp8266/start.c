@@ -3,7 +3,8 @@
  *
  * The ROM loader calls stub_entry (MEM_END with an entry point) on its own stack. The stub
  * clears .bss, attaches its interrupt to UART0 (replacing the ROM's), configures the flash
- * for up to 16 MiB until SPI_SET_PARAMS says otherwise, greets with OHAI and serves. The
+ * for STUB_DEFAULT_FLASH_SIZE (16 MiB) until SPI_SET_PARAMS says otherwise, greets with
+ * OHAI and serves. The
  * line keeps the rate the ROM measured.
  */
 #include "../core/stub.h"
@@ -12,9 +13,8 @@
 /* RX interrupt when this many bytes wait in the 128-byte FIFO, or after 2 idle byte times. */
 #define RX_FULL_THRESHOLD 80u
 #define RX_TIMEOUT_BYTES 2u
-/* Flash geometry until the client sends SPI_SET_PARAMS: 16 MiB, 64 KiB blocks, 4 KiB
- * sectors, 256-byte pages, status mask 0xFFFF (as esptool's stub starts). */
-#define DEFAULT_FLASH_SIZE (16u << 20)
+/* Flash geometry until the client sends SPI_SET_PARAMS: STUB_DEFAULT_FLASH_SIZE, 64 KiB
+ * blocks, 4 KiB sectors, 256-byte pages, status mask 0xFFFF (as esptool's stub starts). */
 #define FLASH_PAGE_SIZE 256u
 #define FLASH_STATUS_MASK 0xFFFFu
 
@@ -58,7 +58,7 @@ void stub_entry(void)
     /* The ROM would run us again at the next boot otherwise. */
     ets_set_user_start(0);
     SelectSpiFunction();
-    SPIParamCfg(0, DEFAULT_FLASH_SIZE, STUB_BLOCK_SIZE, STUB_SECTOR_SIZE, FLASH_PAGE_SIZE, FLASH_STATUS_MASK);
+    SPIParamCfg(0, STUB_DEFAULT_FLASH_SIZE, STUB_BLOCK_SIZE, STUB_SECTOR_SIZE, FLASH_PAGE_SIZE, FLASH_STATUS_MASK);
 
     stub_init(&stub, port);
     UART0_CONF1 = UART_CONF1_RX(RX_FULL_THRESHOLD, RX_TIMEOUT_BYTES);

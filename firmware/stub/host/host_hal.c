@@ -58,9 +58,14 @@ void stub_hal_uart_flush(struct stub_port *port)
     (void)port; /* write() hands the bytes to the kernel at once */
 }
 
-void stub_hal_set_baud(struct stub_port *port, uint32_t baud, uint32_t old_baud)
+uint32_t stub_hal_uart_divider(struct stub_port *port)
 {
-    (void)old_baud;
+    return stub_hal_read_reg(port, UART_CLKDIV_ADDRESS);
+}
+
+void stub_hal_set_uart_divider(struct stub_port *port, uint32_t divider, uint32_t baud)
+{
+    stub_hal_write_reg(port, UART_CLKDIV_ADDRESS, divider);
     pthread_mutex_lock(&port->lock);
     port->counters.baud = baud;
     pthread_mutex_unlock(&port->lock);
