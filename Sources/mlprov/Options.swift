@@ -2,6 +2,7 @@ import ArgumentParser
 import ESPFlasher
 import ESPImage
 import MeterLogger
+import Provisioning
 
 /// How to reach the board: port, rate, reset before and after.
 struct ConnectionOptions: ParsableArguments {
@@ -93,4 +94,21 @@ func parseNumber(_ text: String, what: String) throws -> Int {
     let value = body.hasPrefix("0x") ? Int(body.dropFirst(2), radix: 16) : Int(body)
     guard let value, value >= 0 else { throw ValidationError("\(what) '\(text)' is not a number (use 0x10000 or 65536)") }
     return value * scale
+}
+
+/// How long commissioning waits for a board's replies (mlprov commission, station --commission).
+struct CommissioningTimeoutOptions: ParsableArguments {
+    @Option(help: "Seconds to wait for each reply.")
+    var replyTimeout: Double = 10
+
+    @Option(help: "Seconds to wait for the first sample (boards publish about once a minute).")
+    var sampleTimeout: Double = 120
+
+    func validate() throws {
+        guard replyTimeout > 0, sampleTimeout > 0 else { throw ValidationError("timeouts must be more than 0 seconds") }
+    }
+
+    var options: CommissioningOptions {
+        CommissioningOptions(replyTimeout: .milliseconds(Int(replyTimeout * 1000)), sampleTimeout: .milliseconds(Int(sampleTimeout * 1000)))
+    }
 }

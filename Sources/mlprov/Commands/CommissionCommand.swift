@@ -21,15 +21,7 @@ struct CommissionCommand: AsyncParsableCommand {
     @OptionGroup var broker: MQTTBrokerOptions
     @OptionGroup var output: OutputOptions
 
-    @Option(help: "Seconds to wait for each reply.")
-    var replyTimeout: Double = 10
-
-    @Option(help: "Seconds to wait for the first sample (boards publish about once a minute).")
-    var sampleTimeout: Double = 120
-
-    func validate() throws {
-        guard replyTimeout > 0, sampleTimeout > 0 else { throw ValidationError("timeouts must be more than 0 seconds") }
-    }
+    @OptionGroup var timeouts: CommissioningTimeoutOptions
 
     func run() async throws {
         let console = Console()
@@ -43,8 +35,7 @@ struct CommissionCommand: AsyncParsableCommand {
         } catch {
             throw console.fail(error.message, help: error.helpText, json: output.json)
         }
-        let options = CommissioningOptions(
-            replyTimeout: .milliseconds(Int(replyTimeout * 1000)), sampleTimeout: .milliseconds(Int(sampleTimeout * 1000)))
+        let options = timeouts.options
         if !output.json { console.info("Commissioning \(serial.text) on \(login.host):\(login.port)…") }
         let report = await commission(serial: serial, key: key, broker: login, options: options)
         if output.json {

@@ -73,6 +73,8 @@ struct StationCommand: AsyncParsableCommand {
     @Option(help: "With --commission: a file (0600) holding the MQTT password.")
     var mqttPasswordFile: String?
 
+    @OptionGroup(title: "With --commission") var commissioningTimeouts: CommissioningTimeoutOptions
+
     @Flag(help: "Ask for every board's serial (typed or scanned) instead of taking the profile's next device.")
     var askSerial = false
 
@@ -157,7 +159,8 @@ struct StationCommand: AsyncParsableCommand {
         }
         let password = try mqttPasswordFile.map { try MQTTBrokerOptions.readPassword($0) }
         let login = MQTTBrokerLogin(host: broker.host, port: broker.port, username: mqttUser, password: password)
-        return CommissioningCheck { serial, key in await Provisioning.commission(serial: serial, key: key, broker: login) }
+        let options = commissioningTimeouts.options
+        return CommissioningCheck { serial, key in await Provisioning.commission(serial: serial, key: key, broker: login, options: options) }
     }
 }
 
