@@ -165,7 +165,9 @@ struct CommissioningTwinTests {
         try await withMosquitto(users: Fixture.users) { broker in
             let twin = try await Fixture.onlineTwin(on: broker, sampleInterval: .milliseconds(100))
             let session = try await Fixture.session(on: broker, key: Fixture.otherKey)
-            let error = await #expect(throws: MeterSessionError.self) { _ = try await session.reply(named: "sample", timeout: .seconds(1)) }
+            // Samples come every 100 ms, but the twin's MQTT side shares this process's async
+            // threads, which a loaded machine can starve: wait long enough to see some.
+            let error = await #expect(throws: MeterSessionError.self) { _ = try await session.reply(named: "sample", timeout: .seconds(10)) }
             guard case .noReply(let awaited, _, let rejected) = error else {
                 Issue.record("expected noReply, got \(String(describing: error))")
                 return
