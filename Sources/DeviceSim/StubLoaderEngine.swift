@@ -30,8 +30,8 @@ import ESPImage
 ///   reaches the announced size.
 /// - Frames that are no request (too short, or not direction 0) are dropped unanswered.
 public struct StubLoaderEngine: Sendable {
-    /// The greeting the stub sends when it starts.
-    public static let greeting: [UInt8] = Array("OHAI".utf8)
+    /// The greeting the stub sends when it starts (the protocol's, as the client expects it).
+    public static let greeting: [UInt8] = FlasherStub.greeting
     /// A stub answers SYNC like the ROM, 8 times, but with value 0.
     public static let syncReplyCount = 8
     public static let syncReplyValue: UInt32 = 0
