@@ -163,6 +163,29 @@ struct StationCLITests {
         #expect(Set(try ledgerKeys(ledger).values).count == (try ledgerKeys(ledger)).count)
     }
 
+    @Test func onATerminalTheStationDrawsALiveTableAndEndsWithASummary() async throws {
+        let folder = try temporaryDirectory("station-cli")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let profile = try writeStationProfile(in: folder, count: 2)
+        let ledger = folder.appendingPathComponent("ledger.sqlite").path
+        let boards = try (1...2).map { try BenchBoard(index: 80 + $0) }
+        defer { boards.forEach { $0.stop() } }
+        let command = [mlprovBinary, "station", "--profile", profile, "--ledger", ledger,
+                       "--cache", folder.appendingPathComponent("cache").path, "--before", "no-reset", "--connect-attempts", "3",
+                       "--once", "--ports", boards.map(\.port).joined(separator: ",")]
+        #expect(!command.joined().contains { $0 == " " || $0 == "'" }, "paths that need no quoting")
+        // util-linux's script(1) gives the station a terminal for its standard output.
+        let result = try await runProcess("/usr/bin/script", ["-qec", command.joined(separator: " "), "/dev/null"])
+        #expect(result.succeeded, "\(result)")
+        let screen = result.stdout
+        #expect(screen.contains("SLOT") && screen.contains("SERIAL") && screen.contains("PHASE") && screen.contains("RESULT"))
+        #expect(screen.contains("\u{1B}[2K"), "rows are redrawn in place")
+        #expect(screen.contains(/\x{1B}\[\d+A/), "the cursor moves back up to redraw")
+        #expect(!screen.contains("\"phase\""), "no JSON lines on a terminal")
+        for serial in ["3000001", "3000002"] { #expect(screen.contains(serial)) }
+        #expect(screen.contains("2 done, 0 failed"))
+    }
+
     @Test func askSerialTakesTheSerialPipedOnStandardInput() async throws {
         let folder = try temporaryDirectory("station-cli")
         defer { try? FileManager.default.removeItem(at: folder) }
