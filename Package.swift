@@ -25,45 +25,47 @@ let package = Package(
         .systemLibrary(name: "CLibUSB", pkgConfig: "libusb-1.0", providers: [.apt(["libusb-1.0-0-dev"])]),
         // zlib: deflate for the flasher stub's compressed writes.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // What every library shares: the error protocol (what failed, help, cause).
+        .target(name: "Basics"),
         // termios2 shim: any baud rate (74880, 1500000) and reading the rate back.
         .target(name: "CTermios"),
         // Byte links: termios serial port, pseudo-terminal pair, in-memory pair.
-        .target(name: "SerialLink", dependencies: ["CTermios"]),
+        .target(name: "SerialLink", dependencies: ["Basics", "CTermios"]),
         // ESP8266 image format: header, segments, checksum, flash parameters.
-        .target(name: "ESPImage"),
+        .target(name: "ESPImage", dependencies: ["Basics"]),
         // ESP8266 ROM loader protocol: SLIP, commands, session, flash plans.
-        .target(name: "ESPFlasher", dependencies: ["SerialLink", "ESPImage", "CZlib", "COpenSSL"]),
+        .target(name: "ESPFlasher", dependencies: ["Basics", "SerialLink", "ESPImage", "CZlib", "COpenSSL"]),
         // USB serial adapters: enumeration (libusb), sysfs tty/by-path mapping, hotplug stream.
-        .target(name: "DeviceDiscovery", dependencies: ["CLibUSB", "SerialLink"]),
+        .target(name: "DeviceDiscovery", dependencies: ["Basics", "CLibUSB", "SerialLink"]),
         // The device's domain: profiles → variants → make variables, sw_version import.
         .target(
             name: "MeterLogger",
-            dependencies: ["ESPImage", "COpenSSL", .product(name: "Yams", package: "Yams")]
+            dependencies: ["Basics", "ESPImage", "COpenSSL", .product(name: "Yams", package: "Yams")]
         ),
         // An MQTT client over libmosquitto: connect with user/password, publish, subscribe.
-        .target(name: "MQTT", dependencies: ["CMosquitto"]),
+        .target(name: "MQTT", dependencies: ["Basics", "CMosquitto"]),
         // Workflows: the key ledger (SQLite), commissioning over MQTT.
         .target(
             name: "Provisioning",
             dependencies: [
-                "MeterLogger", "MQTT", "COpenSSL", .product(name: "GRDB", package: "GRDB.swift"),
+                "Basics", "MeterLogger", "MQTT", "COpenSSL", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ]
         ),
         // Runs the firmware's make per variant in isolated work dirs; caches artefacts.
         .target(
             name: "FirmwareBuild",
-            dependencies: ["MeterLogger", "ESPImage", "COpenSSL", .product(name: "Subprocess", package: "swift-subprocess")]
+            dependencies: ["Basics", "MeterLogger", "ESPImage", "COpenSSL", .product(name: "Subprocess", package: "swift-subprocess")]
         ),
         // The device twin: an ESP8266 ROM emulator with flash, timing and fault models.
         .target(
             name: "DeviceSim",
-            dependencies: ["SerialLink", "ESPFlasher", "ESPImage", "MeterLogger", "MQTT", "CZlib", .product(name: "FlyingFox", package: "FlyingFox")]
+            dependencies: ["Basics", "SerialLink", "ESPFlasher", "ESPImage", "MeterLogger", "MQTT", "CZlib", .product(name: "FlyingFox", package: "FlyingFox")]
         ),
         // The flashing station: boards on ports (fixed or hotplugged), provisioned in parallel.
         .target(
             name: "Station",
-            dependencies: ["DeviceDiscovery", "ESPFlasher", "ESPImage", "SerialLink", "MeterLogger", "FirmwareBuild", "Provisioning"]
+            dependencies: ["Basics", "DeviceDiscovery", "ESPFlasher", "ESPImage", "SerialLink", "MeterLogger", "FirmwareBuild", "Provisioning"]
         ),
         // The flasher stub's C core (firmware/stub/core) built for the host behind a pty HAL,
         // so tests drive the very protocol code that runs on the chip.
@@ -78,7 +80,7 @@ let package = Package(
         .executableTarget(
             name: "mlprov",
             dependencies: [
-                "SerialLink", "ESPImage", "ESPFlasher", "DeviceSim", "MeterLogger", "FirmwareBuild", "MQTT", "Provisioning",
+                "Basics", "SerialLink", "ESPImage", "ESPFlasher", "DeviceSim", "MeterLogger", "FirmwareBuild", "MQTT", "Provisioning",
                 "DeviceDiscovery", "Station",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -1,6 +1,7 @@
+import Basics
 /// What enumeration, hotplug and the udev rules installer can fail with. Each case says
 /// what failed and where; `help` says what to try next.
-public enum DiscoveryError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum DiscoveryError: ReportableError, Equatable, Sendable, CustomStringConvertible {
     /// libusb could not start (`libusb_init`), with libusb's error name.
     case libusbUnavailable(reason: String)
     /// libusb could not list the USB devices.
@@ -26,7 +27,7 @@ public enum DiscoveryError: Error, Equatable, Sendable, CustomStringConvertible 
     }
 
     /// What the user can try next.
-    public var help: String {
+    public var help: String? {
         switch self {
         case .libusbUnavailable, .enumerationFailed:
             "check that /sys is mounted and libusb-1.0 is installed (apt install libusb-1.0-0)"

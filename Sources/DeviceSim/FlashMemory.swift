@@ -1,3 +1,4 @@
+import Basics
 import ESPFlasher
 import ESPImage
 import Foundation
@@ -94,7 +95,7 @@ public struct FlashMemory: Sendable, Equatable {
 }
 
 /// What went wrong with a flash model operation or its dump file.
-public enum FlashMemoryError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum FlashMemoryError: ReportableError, Equatable, Sendable, CustomStringConvertible {
     case outOfRange(offset: Int, length: Int, capacity: Int)
     case imageTooLarge(source: String, length: Int, capacity: Int)
     case unreadable(path: String, reason: String)
@@ -110,6 +111,14 @@ public enum FlashMemoryError: Error, Equatable, Sendable, CustomStringConvertibl
             "cannot read flash dump \(path): \(reason)"
         case .unwritable(let path, let reason):
             "cannot write flash dump \(path): \(reason)"
+        }
+    }
+
+    public var help: String? {
+        switch self {
+        case .outOfRange: "this is a bug in the twin's caller: the access must stay inside the flash"
+        case .imageTooLarge: "give a larger --flash-size, or a smaller image"
+        case .unreadable, .unwritable: "check the path and its permissions"
         }
     }
 }

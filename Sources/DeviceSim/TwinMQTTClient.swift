@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import MQTT
 import MeterLogger
@@ -204,7 +205,7 @@ public final class TwinMQTTClient: Sendable {
 }
 
 /// Why the twin cannot go online.
-public enum TwinMQTTError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum TwinMQTTError: ReportableError, Equatable, Sendable, CustomStringConvertible {
     /// The twin runs no application with a configuration block (not booted, or another
     /// image): give the identity explicitly.
     case noFirmwareIdentity

@@ -1,3 +1,4 @@
+import Basics
 import MeterLogger
 
 /// The wifi settings a board got through its setup web UI (`POST /wifi/setup.cgi`).
@@ -90,7 +91,7 @@ extension Character {
 }
 
 /// Why the setup web UI refused a request or could not start.
-public enum TwinWebUIError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum TwinWebUIError: ReportableError, Equatable, Sendable, CustomStringConvertible {
     /// The setup form is incomplete or invalid (answered with 400 and this message).
     case badForm(String)
     /// The twin runs no firmware with an identity and no meter kind was given.
@@ -106,6 +107,15 @@ public enum TwinWebUIError: Error, Equatable, Sendable, CustomStringConvertible 
         case .noFirmwareIdentity: "the twin runs no firmware with an identity; give the meter kind explicitly"
         case .cannotListen(let reason): "the setup web UI cannot listen: \(reason)"
         case .flash(let error): "cannot save the wifi settings: \(error)"
+        }
+    }
+
+    public var help: String? {
+        switch self {
+        case .badForm: "send every field the setup page has (ssid, password, mqtt host)"
+        case .noFirmwareIdentity: "flash a firmware with an identity first, or name the meter kind"
+        case .cannotListen: "is another process on that port? try another one"
+        case .flash(let error): error.help
         }
     }
 }

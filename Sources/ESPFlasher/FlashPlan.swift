@@ -1,3 +1,4 @@
+import Basics
 import ESPImage
 
 /// A flash range that must survive a write unless the user explicitly allows touching it.
@@ -15,7 +16,7 @@ public struct ProtectedRegion: Equatable, Sendable {
 }
 
 /// Why a plan was refused. Nothing has been sent when one of these is thrown.
-public enum FlashPlanError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum FlashPlanError: ReportableError, Equatable, Sendable, CustomStringConvertible {
     case noParts
     case emptyPart(name: String)
     case unaligned(name: String, offset: Int)

@@ -1,9 +1,10 @@
+import Basics
 import ESPImage
 import SerialLink
 
 /// Everything the loader session, the flash plan and the flasher can fail with. Each case
 /// says what failed and where; `help` says what to try next.
-public indirect enum FlasherError: Error, Equatable, Sendable, CustomStringConvertible {
+public indirect enum FlasherError: ReportableError, Equatable, Sendable, CustomStringConvertible {
     /// The link failed underneath (unplugged, closed, refused a baud rate…).
     case link(LinkError)
     /// No reply to `command` within `timeout`.

@@ -1,3 +1,4 @@
+import Basics
 /// Turns a linked ESP8266 firmware (ELF) into the two files the ROM boots from
 /// (facts/esp8266-rom-protocol.md, "Image format"), byte for byte as
 /// `esptool --chip esp8266 elf2image FILE -o DIR/` (version 1 images) makes them.
@@ -193,7 +194,7 @@ public enum ELF2Image {
 }
 
 /// Why an ELF could not become an image.
-public enum ELF2ImageError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum ELF2ImageError: ReportableError, Equatable, Sendable, CustomStringConvertible {
     public struct FlashSegment: Equatable, Sendable {
         public var address: UInt32
         public var pieces: [String]
@@ -225,7 +226,7 @@ public enum ELF2ImageError: Error, Equatable, Sendable, CustomStringConvertible 
         }
     }
 
-    public var help: String {
+    public var help: String? {
         switch self {
         case .elf(let error): error.help
         case .tooManySegments:

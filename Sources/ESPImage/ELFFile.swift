@@ -1,3 +1,4 @@
+import Basics
 /// A 32-bit little-endian ELF file as the Xtensa LX106 toolchain writes it (e_machine 94):
 /// the header, the section headers with their names, the program headers and the symbol
 /// table. Every table and every section with file contents is checked to lie inside the
@@ -284,7 +285,7 @@ public struct ELFFile: Sendable {
 }
 
 /// What is wrong with an ELF file, with the byte offset where it was found.
-public enum ELFError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum ELFError: ReportableError, Equatable, Sendable, CustomStringConvertible {
     case badMagic(found: [UInt8])
     case notClass32(found: UInt8)
     case notLittleEndian(found: UInt8)
@@ -327,7 +328,7 @@ public enum ELFError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 
     /// What to try next.
-    public var help: String {
+    public var help: String? {
         switch self {
         case .badMagic, .notClass32, .notLittleEndian, .notXtensa:
             "pass the linked firmware (e.g. build/app.out) made by xtensa-lx106-elf-gcc, not a .bin image or a host binary"

@@ -1,3 +1,4 @@
+import Basics
 /// The ESP8266 "v1" application image the ROM boots from flash offset 0
 /// (facts/esp8266-rom-protocol.md, "Image format"):
 /// 8-byte header (0xE9, segment count, flash mode, size/frequency, u32 entry),
@@ -88,7 +89,7 @@ public struct ESP8266Image: Equatable, Sendable {
 }
 
 /// What is wrong with an image, with the byte offset where it was found.
-public enum ImageError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum ImageError: ReportableError, Equatable, Sendable, CustomStringConvertible {
     case badMagic(found: UInt8)
     case badSegmentCount(Int)
     case truncated(offset: Int, needed: Int, available: Int)
@@ -106,4 +107,6 @@ public enum ImageError: Error, Equatable, Sendable, CustomStringConvertible {
             "segment \(index) (header at byte \(offset)) claims \(length) bytes but only \(available) follow"
         }
     }
+
+    public var help: String? { "is this an ESP8266 boot image (0x00000.bin)? Its first byte must be 0xe9" }
 }

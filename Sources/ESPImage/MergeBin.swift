@@ -1,3 +1,4 @@
+import Basics
 /// Merges files meant for flash offsets into one file to write at a single offset, byte for
 /// byte as `esptool --chip esp8266 merge-bin -o OUT [flash flags] OFFSET FILE…` (raw
 /// format) does.
@@ -89,7 +90,7 @@ public enum MergeBin {
 }
 
 /// Why parts could not be merged.
-public enum MergeBinError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum MergeBinError: ReportableError, Equatable, Sendable, CustomStringConvertible {
     case noParts
     /// `second` starts inside a 4 KiB sector that `first` also occupies.
     case overlap(first: String, firstRange: Range<Int>, second: String, secondOffset: Int, sectorEnd: Int)
@@ -107,7 +108,7 @@ public enum MergeBinError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    public var help: String {
+    public var help: String? {
         switch self {
         case .noParts: "example: mlprov merge-bin -o merged.bin 0x0 0x00000.bin 0x10000 0x10000.bin"
         case .overlap: "flash is erased in 4 KiB sectors: move the second file to a sector boundary after the first"

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// An ESP Web Tools manifest (`manifest.json`), as MeterLogger's server publishes one per
@@ -100,7 +101,7 @@ public struct WebToolsManifest: Codable, Equatable, Sendable {
 }
 
 /// What is wrong with a manifest.
-public enum ManifestError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum ManifestError: ReportableError, Equatable, Sendable, CustomStringConvertible {
     case malformed(String)
     case noBuilds
     case badPart(build: Int, part: Int, reason: String)
@@ -113,7 +114,7 @@ public enum ManifestError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    public var help: String {
+    public var help: String? {
         "expected {\"name\", \"version\", \"builds\": [{\"chipFamily\": \"ESP8266\", \"parts\": [{\"path\", \"offset\"}]}]}"
     }
 }

@@ -1,5 +1,6 @@
+import Basics
 /// Why a firmware build failed. Messages never contain a secret (KEY, SERIAL).
-public enum BuildError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum BuildError: ReportableError, Equatable, Sendable, CustomStringConvertible {
     case sourceMissing(path: String)
     /// The device says `key: generate`, and no key was handed out for it.
     case keyNotGiven(serial: String)

@@ -1,5 +1,6 @@
+import Basics
 /// Why talking to the MQTT broker failed. Never contains a password or a payload.
-public enum MQTTError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum MQTTError: ReportableError, Equatable, Sendable, CustomStringConvertible {
     /// No TCP connection to the broker (refused, no route, host name unknown).
     case unreachable(host: String, port: Int, reason: String)
     /// The broker answered CONNACK "bad user name or password" or "not authorised".

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// Everything a board's SERIAL, KEY and meter kind give away (facts/meterlogger.md, "Names
@@ -84,7 +85,7 @@ public struct Credentials: Hashable, Sendable, CustomStringConvertible, CustomDe
 
 /// Why a serial or key given by a user is not usable. Names the field; never contains the
 /// key or any part of it.
-public enum CredentialsError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum CredentialsError: ReportableError, Equatable, Sendable, CustomStringConvertible {
     case invalidSerial(problem: String)
     /// `source` names where the key came from: "--key", "the key file PATH".
     case invalidKey(source: String, problem: String)

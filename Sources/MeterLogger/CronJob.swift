@@ -1,3 +1,4 @@
+import Basics
 /// One job of the board's cron table, as `set_cron` carries it:
 /// `minute=30&hour=*&day_of_month=*&month=*&day_of_week=*&command=open` (seed).
 ///
@@ -92,8 +93,10 @@ public struct CronJob: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// What is wrong with a cron job: the field and the problem.
-public struct CronJobError: Error, Equatable, Sendable, CustomStringConvertible {
+public struct CronJobError: ReportableError, Equatable, Sendable, CustomStringConvertible {
     public var field: String
     public var problem: String
     public var description: String { "field \(field): \(problem)" }
+
+    public var help: String? { "write the job as minute=…&hour=…&day_of_month=…&month=…&day_of_week=…&command=open|close" }
 }

@@ -1,3 +1,4 @@
+import Basics
 import ESPImage
 
 /// The configuration block ("MLCF") the demo firmware (`firmware/demo`) carries in
@@ -246,7 +247,7 @@ public struct DemoFirmwareConfig: Sendable, Equatable, CustomStringConvertible, 
 
 /// What is wrong with a demo firmware configuration block, with the byte offset (in the
 /// buffer searched) where it was found. Never contains the key or the AP password.
-public enum DemoFirmwareConfigError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum DemoFirmwareConfigError: ReportableError, Equatable, Sendable, CustomStringConvertible {
     case truncated(offset: Int, available: Int)
     case noMagic(offset: Int)
     case unsupportedVersion(UInt16, offset: Int)
@@ -282,4 +283,6 @@ public enum DemoFirmwareConfigError: Error, Equatable, Sendable, CustomStringCon
             "MLCF .irom0.text range at byte \(offset) ends before it starts"
         }
     }
+
+    public var help: String? { "is this the demo firmware's 0x00000.bin, built by its own Makefile?" }
 }

@@ -1,3 +1,4 @@
+import Basics
 import COpenSSL
 import ESPImage
 
@@ -132,7 +133,7 @@ public enum MessageCrypto {
 }
 
 /// Why a message could not be sealed or opened. Never contains a key or the cleartext.
-public enum MessageCryptoError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum MessageCryptoError: ReportableError, Equatable, Sendable, CustomStringConvertible {
     /// The message has this many bytes, fewer than HMAC, IV and one AES block (64).
     case tooShort(Int)
     /// The HMAC does not match: another key, another topic, or altered bytes.

@@ -1,3 +1,4 @@
+import Basics
 /// Every command a MeterLogger board takes over MQTT (seed: meterlogger-readme.txt, "MQTT
 /// format for messages sent to meter"; newer ones from facts/meterlogger.md, "MQTT
 /// topics"), with its argument and the topic its reply comes back on.
@@ -365,7 +366,7 @@ public enum WifiNetwork {
 
 /// Why a command cannot be sent as given. Names the command and the field; never repeats
 /// a password.
-public enum MeterCommandError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum MeterCommandError: ReportableError, Equatable, Sendable, CustomStringConvertible {
     case unknownCommand(String)
     case unexpectedArgument(command: String)
     case missingArgument(command: String, expected: String)
@@ -385,7 +386,7 @@ public enum MeterCommandError: Error, Equatable, Sendable, CustomStringConvertib
     }
 
     /// What to try next.
-    public var help: String {
+    public var help: String? {
         switch self {
         case .unknownCommand:
             "the commands are: " + MeterCommandName.allCases.map(\.rawValue).joined(separator: ", ")

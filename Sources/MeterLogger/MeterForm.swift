@@ -1,3 +1,4 @@
+import Basics
 /// The `name=value&name=value&` text MeterLogger uses in samples, scan results, `mem`
 /// replies and the `set_cron`/`set_ssid_pwd` arguments. Values are taken literally (the
 /// firmware does no percent-decoding); a trailing `&` is allowed, as samples carry one.
@@ -47,7 +48,7 @@ public struct MeterForm: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// What is wrong with a form text; names the field.
-public enum MeterFormError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum MeterFormError: ReportableError, Equatable, Sendable, CustomStringConvertible {
     /// A piece without "=".
     case noValue(field: String)
     /// A piece that starts with "=".
@@ -62,4 +63,6 @@ public enum MeterFormError: Error, Equatable, Sendable, CustomStringConvertible 
         case .emptyField(let position): "field \(position) is empty (\"&&\")"
         }
     }
+
+    public var help: String? { "write the fields as name=value pairs joined by \"&\"" }
 }

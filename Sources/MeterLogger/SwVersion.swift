@@ -1,3 +1,4 @@
+import Basics
 /// Imports the `sw_version` text MeterLoggerWeb keeps per meter (what the board reports on
 /// `/version/v2/…`: `<sdk version>-<git version>-<HW_MODEL>`, e.g.
 /// `2.1.0(7106d38)-1462-a35f2-MC-B-FLOW-THERMO_NO-NO_AUTO_CLOSE`) as the variant the server's
@@ -123,7 +124,7 @@ public enum SwVersion {
 }
 
 /// Why a `sw_version` text could not be imported.
-public enum SwVersionError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum SwVersionError: ReportableError, Equatable, Sendable, CustomStringConvertible {
     /// A capitalised word that is no known flag.
     case unknownFlag(String, in: String)
     /// Two flags that cannot both hold (two meter kinds, THERMO_NO and THERMO_NC, a
@@ -138,4 +139,6 @@ public enum SwVersionError: Error, Equatable, Sendable, CustomStringConvertible 
             "sw_version \"\(text)\": \(first) and \(second) contradict each other"
         }
     }
+
+    public var help: String? { "check the sw_version text against the build's flags (README: sw_version import)" }
 }

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// Where a site's wifi password is read from. Profiles never hold the password itself: they
@@ -72,7 +73,7 @@ public struct WifiPassword: Hashable, Sendable, CustomStringConvertible, CustomD
 }
 
 /// Why the wifi password could not be read. Never contains the password.
-public enum WifiPasswordError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum WifiPasswordError: ReportableError, Equatable, Sendable, CustomStringConvertible {
     case environmentVariableUnset(String)
     case fileUnreadable(String, reason: String)
     /// The file is readable or writable by others than its owner.
@@ -89,6 +90,15 @@ public enum WifiPasswordError: Error, Equatable, Sendable, CustomStringConvertib
             "the wifi password file \(path) is open to others (mode \(String(mode, radix: 8))): run chmod 600 \(path)"
         case .invalid(let source, let problem):
             "the wifi password from \(source.summary) is not usable: \(problem)"
+        }
+    }
+
+    public var help: String? {
+        switch self {
+        case .environmentVariableUnset(let name): "export \(name)=… before running, or use password_file"
+        case .fileUnreadable: "check the file name and its permissions"
+        case .fileNotPrivate(let path, _): "run chmod 600 \(path)"
+        case .invalid: "a WPA2 passphrase has 8 to 63 printable ASCII characters"
         }
     }
 }

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// What the board's setup form (`POST /wifi/setup.cgi`, facts/meterlogger.md "Setup access
@@ -144,7 +145,7 @@ public enum WifiSetupForm {
 }
 
 /// An input of the setup form that is not usable. Names the field; never contains a password.
-public enum WifiSetupInputError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum WifiSetupInputError: ReportableError, Equatable, Sendable, CustomStringConvertible {
     case invalid(field: String, problem: String)
 
     public var field: String {

@@ -1,3 +1,4 @@
+import Basics
 import MQTT
 import MeterLogger
 
@@ -138,7 +139,7 @@ public final class MeterSession: Sendable {
 }
 
 /// Why a conversation with a board failed. Never contains a key, a password or a payload.
-public enum MeterSessionError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum MeterSessionError: ReportableError, Equatable, Sendable, CustomStringConvertible {
     case broker(MQTTError)
     /// No verified message on `awaited` (a topic filter) in time; `rejected` messages there
     /// did not verify with the key.

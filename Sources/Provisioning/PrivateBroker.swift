@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import MQTT
 import Subprocess
@@ -114,8 +115,9 @@ private func answersAsOurs(port: Int, probe: (user: String, password: String)) a
 }
 
 /// Why the private broker did not start.
-public struct PrivateBrokerError: Error, CustomStringConvertible {
+public struct PrivateBrokerError: ReportableError, CustomStringConvertible {
     public var description: String
+    public var help: String? { "is mosquitto installed? scripts/setup installs it" }
     public init(description: String) { self.description = description }
 }
 

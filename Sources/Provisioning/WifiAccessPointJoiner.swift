@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import Subprocess
 #if canImport(System)
@@ -7,7 +8,7 @@ import SystemPackage
 #endif
 
 /// Why the board's setup access point could not be joined. Never contains the password.
-public enum WifiJoinError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum WifiJoinError: ReportableError, Equatable, Sendable, CustomStringConvertible {
     case nmcliMissing(searchPath: String)
     /// `nmcli connection up` kept failing for as long as the bound allows.
     case accessPointNotFound(ssid: String, attempts: Int, seconds: Int, lastError: String)

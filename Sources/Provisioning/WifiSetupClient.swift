@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -38,7 +39,7 @@ public struct WifiSetupReport: Sendable, Hashable, Codable {
 }
 
 /// Why the setup page could not be used. Never contains a password.
-public enum WifiSetupError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum WifiSetupError: ReportableError, Equatable, Sendable, CustomStringConvertible {
     case unreachable(url: String, reason: String)
     case unexpectedReply(url: String, status: Int, detail: String)
     case scanTimedOut(url: String, seconds: Int)

@@ -1,3 +1,4 @@
+import Basics
 /// A bidirectional byte channel with the knobs of a UART: line rate and the two modem
 /// control lines. Serial ports, pseudo-terminals and in-memory pairs all conform, so the
 /// loader protocol and the device twin run unchanged over any of them.
@@ -58,7 +59,7 @@ public struct ControlLines: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// What can go wrong on a link. Each case names the link so messages say which port.
-public enum LinkError: Error, Equatable, Sendable {
+public enum LinkError: ReportableError, Equatable, Sendable {
     /// The device could not be opened (missing, permissions, …); errno names why.
     case openFailed(path: String, errno: Int32)
     /// Another process holds the port (exclusive open refused).

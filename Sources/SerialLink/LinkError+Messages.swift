@@ -1,8 +1,9 @@
+import Basics
 #if canImport(Glibc)
 import Glibc
 #endif
 
-extension LinkError: CustomStringConvertible {
+extension LinkError {
     /// What failed and where, in one line.
     public var description: String {
         switch self {
@@ -26,7 +27,7 @@ extension LinkError: CustomStringConvertible {
     }
 
     /// What to try next.
-    public var help: String {
+    public var help: String? {
         switch self {
         case .openFailed(_, let code) where code == ENOENT:
             return "check the port name and that the board is plugged in; USB serial adapters appear as /dev/ttyUSB* or /dev/ttyACM*"

@@ -1,10 +1,11 @@
+import Basics
 import ESPFlasher
 import FirmwareBuild
 import Provisioning
 
 /// What a board's provisioning at the station can fail with. Each case says what failed;
 /// `help` says what the technician can do. None carries a key.
-public enum StationError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum StationError: ReportableError, Equatable, Sendable, CustomStringConvertible {
     /// Every device of the profile is provisioned or taken by another board.
     case profileExhausted(installation: String)
     /// The technician gave no serial (or an invalid one too often).

@@ -1,3 +1,4 @@
+import Basics
 import ESPImage
 import ArgumentParser
 import ESPFlasher
@@ -111,7 +112,7 @@ extension Console {
         do {
             try body()
         } catch let error as ReportableError {
-            throw fail(error.description, help: error.helpText, json: json)
+            throw fail(error.description, help: error.help, json: json)
         }
     }
 }

@@ -1,3 +1,4 @@
+import Basics
 /// A line and column in a profile, both counted from 1 (columns in Unicode scalars, as
 /// libyaml counts them).
 public struct SourceLocation: Hashable, Sendable, Comparable, CustomStringConvertible {
@@ -65,7 +66,7 @@ public struct ProfileIssue: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// Everything wrong with a profile, in file order: one line per issue.
-public struct ProfileError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct ProfileError: ReportableError, Hashable, Sendable, CustomStringConvertible {
     public let issues: [ProfileIssue]
 
     /// Sorts `issues` by position; issues at the same position keep their order.
@@ -80,7 +81,7 @@ public struct ProfileError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     /// What to try next.
-    public var help: String {
+    public var help: String? {
         "fix the lines above and run again; profiles/README.md describes every field"
     }
 }

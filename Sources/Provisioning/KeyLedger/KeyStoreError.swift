@@ -1,6 +1,7 @@
+import Basics
 /// What can go wrong with the key ledger. No case carries a key, and no description
 /// repeats one: a conflict names the serial, never either key.
-public enum KeyStoreError: Error, Hashable, Sendable, CustomStringConvertible {
+public enum KeyStoreError: ReportableError, Hashable, Sendable, CustomStringConvertible {
     /// The ledger's folder could not be made.
     case cannotCreateFolder(path: String, reason: String)
     /// The ledger file could not be created or opened.

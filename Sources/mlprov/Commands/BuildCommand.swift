@@ -1,3 +1,4 @@
+import Basics
 import ArgumentParser
 import FirmwareBuild
 import Foundation
@@ -53,7 +54,7 @@ struct BuildCommand: AsyncParsableCommand {
                 (device, try BuildRequest(profile: profile, device: device, key: try keys.key(for: device, in: profile)))
             }
         } catch let error as ReportableError {
-            throw console.fail(error.description, help: error.helpText, json: output.json)
+            throw console.fail(error.description, help: error.help, json: output.json)
         }
         let builder = firmwareBuilder(cache: cache)
         let results = await builder.build(requests.map(\.1), jobs: jobs)

@@ -33,7 +33,7 @@ struct CommissionCommand: AsyncParsableCommand {
             key = try meter.deviceKey(console: console)
             login = try broker.login()
         } catch {
-            throw console.fail(error.message, help: error.helpText, json: output.json)
+            throw console.fail(error.message, help: error.help, json: output.json)
         }
         let options = timeouts.options
         if !output.json { console.info("Commissioning \(serial.text) on \(login.host):\(login.port)…") }

@@ -1,3 +1,4 @@
+import Basics
 import ArgumentParser
 import DeviceSim
 import ESPFlasher
@@ -55,7 +56,7 @@ struct DemoCommand: AsyncParsableCommand {
             device = try selectDevices(installation, serial: serial, all: false)[0]
             request = try BuildRequest(profile: installation, device: device)
         } catch let error as ReportableError {
-            throw console.fail(error.description, help: error.helpText, json: false)
+            throw console.fail(error.description, help: error.help, json: false)
         }
         console.info("Profile \(installation.name): device \(device.serial.text), variant \(installation.variant(for: device).id)")
         let outcome: BuildOutcome
@@ -107,7 +108,7 @@ struct DemoCommand: AsyncParsableCommand {
                 return report
             }
         } catch let failure as CommandFailure {
-            throw console.fail(failure.message, help: failure.helpText, json: false)
+            throw console.fail(failure.message, help: failure.help, json: false)
         } catch {
             throw console.fail("wifi setup and commissioning failed: \(error)", help: "is mosquitto installed? scripts/setup installs it", json: false)
         }

@@ -1,3 +1,4 @@
+import Basics
 import ArgumentParser
 import ESPFlasher
 import ESPImage
@@ -42,7 +43,7 @@ struct FlashCommand: AsyncParsableCommand {
             ledger = try ledgerOptions.open()
             request = try BuildRequest(profile: profile, device: device, key: try KeyResolver(store: ledger).key(for: device, in: profile))
         } catch let error as ReportableError {
-            throw console.fail(error.description, help: error.helpText, json: output.json)
+            throw console.fail(error.description, help: error.help, json: output.json)
         }
         let outcome: BuildOutcome
         do {

@@ -43,7 +43,7 @@ struct MQTTListenCommand: AsyncParsableCommand {
             key = try meter.deviceKey(console: console)
             login = try broker.login()
         } catch {
-            throw console.fail(error.message, help: error.helpText, json: output.json)
+            throw console.fail(error.message, help: error.help, json: output.json)
         }
         let session: MeterSession
         do {

@@ -164,7 +164,7 @@ struct MQTTSendCommand: AsyncParsableCommand {
         } catch let error as MeterCommandError {
             throw console.fail(error.description, help: error.help, json: output.json)
         } catch let error as CommandFailure {
-            throw console.fail(error.message, help: error.helpText, json: output.json)
+            throw console.fail(error.message, help: error.help, json: output.json)
         }
 
         let session: MeterSession

@@ -1,3 +1,4 @@
+import Basics
 import ArgumentParser
 import DeviceDiscovery
 import Foundation
@@ -58,7 +59,7 @@ struct PortsCommand: AsyncParsableCommand {
         do {
             stream = try AdapterWatcher(ttyWait: .milliseconds(Int64(ttyWait * 1000))).watch()
         } catch {
-            throw console.fail(error.description, help: error.helpText, json: output.json)
+            throw console.fail(error.description, help: error.help, json: output.json)
         }
         if !output.json { console.info("Watching for USB serial adapters; Ctrl-C to stop.") }
         let json = output.json
@@ -166,4 +167,3 @@ struct PortEventReport: Encodable {
     }
 }
 
-extension DiscoveryError: ReportableError { var helpText: String? { help } }

@@ -1,3 +1,4 @@
+import Basics
 import ArgumentParser
 import Dispatch
 import Foundation
@@ -93,7 +94,7 @@ struct WifiCommand: AsyncParsableCommand {
         do {
             plan = try makePlan()
         } catch let error as ReportableError {
-            throw console.fail(error.description, help: error.helpText, json: output.json)
+            throw console.fail(error.description, help: error.help, json: output.json)
         }
 
         let client = WifiSetupClient(
@@ -107,7 +108,7 @@ struct WifiCommand: AsyncParsableCommand {
                 report = try await joinAndRun(plan, client: client, console: console)
             }
         } catch let error as ReportableError {
-            throw console.fail(error.description, help: error.helpText, json: output.json)
+            throw console.fail(error.description, help: error.help, json: output.json)
         } catch is CancellationError {
             throw console.fail("interrupted; the previous connection was restored", help: nil, json: output.json)
         }
@@ -193,7 +194,7 @@ struct WifiCommand: AsyncParsableCommand {
             do {
                 text = try MQTTBrokerOptions.readPassword(passwordFile, what: "wifi password")
             } catch {
-                throw CommandFailure(message: "--password-file: \(error.message)", help: error.helpText)
+                throw CommandFailure(message: "--password-file: \(error.message)", help: error.help)
             }
             password = try WifiSetupValidation.password(text)
         } else if let source = network?.password {

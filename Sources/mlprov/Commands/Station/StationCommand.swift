@@ -1,3 +1,4 @@
+import Basics
 import ArgumentParser
 import DeviceDiscovery
 import ESPFlasher
@@ -107,7 +108,7 @@ struct StationCommand: AsyncParsableCommand {
                 configuration: configuration, ledger: try ledgerOptions.open(), builder: firmwareBuilder(cache: cache),
                 technician: TerminalTechnician(console: console))
         } catch let error as ReportableError {
-            throw console.fail(error.description, help: error.helpText, json: json)
+            throw console.fail(error.description, help: error.help, json: json)
         }
 
         let boards: AsyncStream<AdapterEvent>
@@ -116,7 +117,7 @@ struct StationCommand: AsyncParsableCommand {
             boards = FixedPorts.events(list, watch: !once)
         } else {
             do { boards = try AdapterWatcher().events() } catch {
-                throw console.fail(error.description, help: error.helpText, json: json)
+                throw console.fail(error.description, help: error.help, json: json)
             }
         }
 
@@ -164,4 +165,3 @@ struct StationCommand: AsyncParsableCommand {
     }
 }
 
-extension StationError: ReportableError { var helpText: String? { help } }
