@@ -41,7 +41,16 @@ public final class BoardConnection: @unchecked Sendable {
     ) throws(FlasherError) -> BoardConnection {
         let serial: SerialPort
         do { serial = try SerialPort(path: port, baud: baud) } catch { throw .link(error) }
-        let link: any ByteLink = stop.map { StoppableLink(serial, token: $0) } ?? serial
+        return try open(link: serial, port: port, reset: reset, attempts: attempts, stub: stub, stop: stop, progress: progress)
+    }
+
+    /// As `open(port:…)` on a link already open at its rate (a twin's in-process cable,
+    /// whose DTR/RTS reach the twin's reset circuit). The connection closes `link`.
+    public static func open(
+        link base: any ByteLink, port: String, reset: ResetStrategy, attempts: Int = LoaderSession.defaultConnectAttempts,
+        stub: FlasherStub? = .mlprov, stop: StopToken? = nil, progress: (FlashEvent) -> Void = { _ in }
+    ) throws(FlasherError) -> BoardConnection {
+        let link: any ByteLink = stop.map { StoppableLink(base, token: $0) } ?? base
         let session = LoaderSession(link: link)
         do {
             try session.connect(reset: reset, attempts: attempts, progress: progress)

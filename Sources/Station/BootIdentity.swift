@@ -22,7 +22,7 @@ public struct BootIdentity: Sendable, Equatable {
 
     /// Checks that `log` shows the firmware of `serial` (leading zeros do not matter) for
     /// a `meter` board.
-    public static func verify(_ log: String, serial: MeterSerial, meter: MeterKind) throws(StationError) {
+    public static func verify(_ log: String, serial: MeterSerial, meter: MeterKind) throws(BoardProvisioningError) {
         guard let identity = parse(log) else {
             let tail = log.split(whereSeparator: \.isNewline).suffix(3).joined(separator: " | ")
             throw .noBootIdentity(serial: serial.text, logTail: String(tail.prefix(200)))

@@ -8,7 +8,7 @@ extension FlashPlan {
     /// The plan for a build's five parts with the profile's flash settings (the app
     /// image's header gets the profile's mode, size and frequency; the saved configuration
     /// stays protected).
-    public init(artefacts: FirmwareArtefacts, flash: FlashSettings) throws(StationError) {
+    public init(artefacts: FirmwareArtefacts, flash: FlashSettings) throws(BoardProvisioningError) {
         var parts: [FlashPart] = []
         for part in artefacts.parts {
             guard let data = FileManager.default.contents(atPath: part.path) else { throw .unreadableArtefact(path: part.path) }
@@ -17,7 +17,7 @@ extension FlashPlan {
         do {
             try self.init(parts: parts, flashSize: flash.size, parameters: flash.parameters)
         } catch {
-            throw .flasher(error)
+            throw .connection(error)
         }
     }
 }

@@ -86,8 +86,4 @@ public final class Station: Sendable {
             }
         }
     }
-
-    /// The devices a board may become when the technician is not asked: the profile's, in
-    /// file order.
-    var candidates: [Device] { configuration.profile.devices }
 }

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import MeterLogger
 import Provisioning
@@ -29,7 +30,7 @@ public struct WifiStep: Sendable {
     }
 
     /// Sets up `device`'s board, whose key is `key`.
-    func run(device: Device, key: DeviceKey, meter: MeterKind) async throws(StationError) {
+    func run(device: Device, key: DeviceKey, meter: MeterKind) async throws(BoardProvisioningError) {
         do {
             let input = try WifiSetupInput(ssid: ssid, password: password, mqttHost: mqttHost, impulse: device.impulse)
             let client = WifiSetupClient(baseURL: deviceURL, scanTimeout: scanTimeout)
@@ -41,14 +42,10 @@ public struct WifiStep: Sendable {
             } else {
                 _ = try await client.run(input)
             }
-        } catch let error as WifiSetupError {
-            throw .wifiFailed(reason: error.description)
-        } catch let error as WifiJoinError {
-            throw .wifiFailed(reason: error.description)
-        } catch let error as WifiSetupInputError {
-            throw .wifiFailed(reason: error.description)
+        } catch let error as any ReportableError {
+            throw .wifi(error)
         } catch {
-            throw .wifiFailed(reason: "\(error)")
+            throw .stopped(reason: "wifi setup ended: \(error)")
         }
     }
 }
