@@ -67,6 +67,11 @@ let package = Package(
             name: "Station",
             dependencies: ["Basics", "DeviceDiscovery", "ESPFlasher", "ESPImage", "SerialLink", "MeterLogger", "FirmwareBuild", "Provisioning"]
         ),
+        // `mlprov demo`'s story on the device twin, through the one pipeline every board takes.
+        .target(
+            name: "Demo",
+            dependencies: ["Basics", "DeviceSim", "ESPFlasher", "ESPImage", "FirmwareBuild", "MeterLogger", "MQTT", "Provisioning", "Station"]
+        ),
         // The flasher stub's C core (firmware/stub/core) built for the host behind a pty HAL,
         // so tests drive the very protocol code that runs on the chip.
         .target(
@@ -81,7 +86,7 @@ let package = Package(
             name: "mlprov",
             dependencies: [
                 "Basics", "SerialLink", "ESPImage", "ESPFlasher", "DeviceSim", "MeterLogger", "FirmwareBuild", "MQTT", "Provisioning",
-                "DeviceDiscovery", "Station",
+                "DeviceDiscovery", "Station", "Demo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

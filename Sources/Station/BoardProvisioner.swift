@@ -84,7 +84,7 @@ public struct BoardProvisioner: Sendable {
         self.wifiTurn = wifiTurn
     }
 
-    /// Provisions the board on `port`. Stopping `stop` aborts whatever the board is doing
+    /// Provisions the board on `port` (a link given stays open afterwards). Stopping `stop` aborts whatever the board is doing
     /// within a read slice; the failure then says `stop`'s reason.
     public func run(
         on port: BoardPort, stop: StopToken = StopToken(), events: @escaping @Sendable (ProvisioningEvent) -> Void = { _ in }
@@ -94,12 +94,21 @@ public struct BoardProvisioner: Sendable {
         let ledger = LedgerCalls(thread: thread)
         let onBoard = BoardThreadCalls(thread: thread, stop: stop)
 
+        // A device known before any board (flash, provision of a named device, the demo) is
+        // built first: a failing build then leaves the board as it was.
+        var prebuilt: (device: Device, key: DeviceKey, outcome: BuildOutcome)?
+        if let (device, key) = try await record.deviceBeforeConnecting(ledger: ledger) {
+            prebuilt = (device, key, try await build(device, key: key, events: events))
+        }
+
         events(.phase(.connecting))
         let loader = self.loader
         let connection = try await onBoard { () throws(FlasherError) in
             try Self.connect(port, loader: loader, stop: stop) { events(.flash($0)) }
         }
-        defer { connection.close() }
+        // A port opened here is closed here; a link given stays the caller's (a twin's
+        // in-process cable also powers the twin: closing it pulls the cable).
+        defer { if case .path = port { connection.close() } }
         let board = BoardIdentity(mac: connection.identity.mac, chipID: connection.identity.chipID)
         events(.identified(board))
 
@@ -111,7 +120,15 @@ public struct BoardProvisioner: Sendable {
         }
         events(.device(device.serial))
         do {
-            return try await provision(device, key: key, board: board, connection: connection, onBoard: onBoard, ledger: ledger, stop: stop, events: events)
+            let firmware: BuildOutcome
+            if let prebuilt, prebuilt.device.serial == device.serial, prebuilt.key == key {
+                firmware = prebuilt.outcome
+            } else {
+                firmware = try await build(device, key: key, events: events)
+            }
+            return try await provision(
+                device, key: key, firmware: firmware, board: board, connection: connection, onBoard: onBoard, ledger: ledger, stop: stop,
+                events: events)
         } catch {
             let failure = stop.reason.map { BoardProvisioningError.stopped(reason: $0) } ?? error
             if case .ledger(.takenOver) = error { throw error }  // not this board's to record
@@ -124,22 +141,26 @@ public struct BoardProvisioner: Sendable {
         }
     }
 
+    /// The device's firmware, from the cache or built.
+    private func build(_ device: Device, key: DeviceKey, events: @Sendable (ProvisioningEvent) -> Void) async throws(BoardProvisioningError) -> BuildOutcome {
+        events(.phase(.building))
+        do {
+            let outcome = try await builder.build(try BuildRequest(profile: profile, device: device, key: key))
+            events(.firmware(outcome))
+            return outcome
+        } catch {
+            throw .build(error)
+        }
+    }
+
     private func provision(
-        _ device: Device, key: DeviceKey, board: BoardIdentity, connection: BoardConnection, onBoard: BoardThreadCalls, ledger: LedgerCalls,
+        _ device: Device, key: DeviceKey, firmware outcome: BuildOutcome, board: BoardIdentity, connection: BoardConnection, onBoard: BoardThreadCalls, ledger: LedgerCalls,
         stop: StopToken, events: @escaping @Sendable (ProvisioningEvent) -> Void
     ) async throws(BoardProvisioningError) -> ProvisioningResult {
         let variant = profile.variant(for: device)
         var result = ProvisioningResult(board: board, claim: .provision(device, key))
 
-        events(.phase(.building))
-        let outcome: BuildOutcome
-        do {
-            outcome = try await builder.build(try BuildRequest(profile: profile, device: device, key: key))
-        } catch {
-            throw .build(error)
-        }
         result.firmware = outcome
-        events(.firmware(outcome))
         try Self.stopIfAsked(stop)
         let plan = try FlashPlan(artefacts: outcome.artefacts, flash: profile.flash)
 

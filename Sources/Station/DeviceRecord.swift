@@ -16,6 +16,10 @@ public enum DeviceClaim: Sendable {
 /// blocking SQLite transaction stalls no other board; `ask` is the one async exception
 /// (the technician answers in their own time).
 public protocol DeviceRecord: Sendable {
+    /// The device and key when they are known before any board is connected (a named device
+    /// with its key): the pipeline then builds first, so that a failing build leaves the
+    /// board untouched. Nil when the board's identity decides (the station).
+    func deviceBeforeConnecting(ledger: LedgerCalls) async throws(BoardProvisioningError) -> (Device, DeviceKey)?
     /// The device `board` becomes. `ledger` runs a blocking ledger call on the board's thread.
     func claim(_ board: BoardIdentity, ledger: LedgerCalls) async throws(BoardProvisioningError) -> DeviceClaim
     /// The firmware is on the board.
@@ -24,6 +28,10 @@ public protocol DeviceRecord: Sendable {
     func provisioned(_ serial: MeterSerial, board: BoardIdentity, commissioned: Bool, ledger: LedgerCalls) async throws(BoardProvisioningError)
     /// A step failed after the claim; `reason` never holds a key.
     func failed(_ serial: MeterSerial, board: BoardIdentity, reason: String, ledger: LedgerCalls) async throws(BoardProvisioningError)
+}
+
+extension DeviceRecord {
+    public func deviceBeforeConnecting(ledger: LedgerCalls) async throws(BoardProvisioningError) -> (Device, DeviceKey)? { nil }
 }
 
 /// Runs blocking ledger calls on a board's conversation thread, their errors typed.
@@ -178,9 +186,14 @@ public struct LedgerKeyOnly: DeviceRecord {
         self.device = device
     }
 
-    public func claim(_ board: BoardIdentity, ledger calls: LedgerCalls) async throws(BoardProvisioningError) -> DeviceClaim {
+    public func deviceBeforeConnecting(ledger calls: LedgerCalls) async throws(BoardProvisioningError) -> (Device, DeviceKey)? {
         let (store, profile, device) = (ledger, profile, device)
         let key = try await calls { () throws(KeyStoreError) in try KeyResolver(store: store).key(for: device, in: profile) }
+        return (device, key)
+    }
+
+    public func claim(_ board: BoardIdentity, ledger calls: LedgerCalls) async throws(BoardProvisioningError) -> DeviceClaim {
+        guard let (device, key) = try await deviceBeforeConnecting(ledger: calls) else { throw .profileExhausted(installation: profile.name) }
         return .provision(device, key)
     }
 
@@ -206,6 +219,10 @@ public struct UnrecordedDevice: DeviceRecord {
     public init(device: Device, key: DeviceKey) {
         self.device = device
         self.key = key
+    }
+
+    public func deviceBeforeConnecting(ledger: LedgerCalls) async throws(BoardProvisioningError) -> (Device, DeviceKey)? {
+        (device, key)
     }
 
     public func claim(_ board: BoardIdentity, ledger: LedgerCalls) async throws(BoardProvisioningError) -> DeviceClaim {

@@ -97,23 +97,17 @@ final class Console: @unchecked Sendable {
         }
     }
 
+    /// Reports `error` (what failed and what to try) and ends the command with exit code 1.
+    func fail(_ error: any ReportableError, json: Bool) -> ExitCode {
+        fail(error.description, help: error.help, json: json)
+    }
+
     /// Reports a failure (message and what to try) and ends the command with exit code 1.
     func fail(_ message: String, help: String?, json: Bool) -> ExitCode {
         if json { self.json(FailureReport(error: message, help: help)) }
         info("error: \(message)")
         if let help { info("help: \(help)") }
         return ExitCode(1)
-    }
-}
-
-extension Console {
-    /// Runs `body`, turning a library error into a rendered failure with exit code 1.
-    func reporting(json: Bool, _ body: () throws -> Void) throws {
-        do {
-            try body()
-        } catch let error as ReportableError {
-            throw fail(error.description, help: error.help, json: json)
-        }
     }
 }
 

@@ -3,6 +3,7 @@ import ESPFlasher
 import ESPImage
 import MeterLogger
 import Provisioning
+import Station
 
 /// How to reach the board: port, rate, reset before and after.
 struct ConnectionOptions: ParsableArguments {
@@ -34,6 +35,12 @@ struct ConnectionOptions: ParsableArguments {
 
     /// The stub writes go through, nil with --no-stub.
     var stub: FlasherStub? { noStub ? nil : .mlprov }
+
+    /// How the pipeline talks to the board: these options, the rate defaulting to the
+    /// profile's.
+    func loader(profile: InstallationProfile?) -> LoaderSettings {
+        LoaderSettings(baud: baud ?? profile?.flash.baud ?? Self.defaultBaud, reset: before, attempts: connectAttempts, stub: stub)
+    }
 }
 
 extension ResetStrategy: ExpressibleByArgument {}

@@ -2,7 +2,7 @@ import ArgumentParser
 import ESPFlasher
 import ESPImage
 
-struct ChipInfoCommand: ParsableCommand {
+struct ChipInfoCommand: ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "chip-info",
         abstract: "Identify the chip on a port: family, MAC address, chip id.",
@@ -11,12 +11,14 @@ struct ChipInfoCommand: ParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: OutputOptions
 
-    func run() throws {
-        try identify(connection, output) { "Chip: \($0.chip)\nMAC: \($0.mac)\nChip id: \(hex($0.chipID))" }
+    var reportsJSON: Bool { output.json }
+
+    func run(console: Console) async throws {
+        try identify(connection, output, console: console) { "Chip: \($0.chip)\nMAC: \($0.mac)\nChip id: \(hex($0.chipID))" }
     }
 }
 
-struct ReadMACCommand: ParsableCommand {
+struct ReadMACCommand: ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "read-mac",
         abstract: "Print the board's factory MAC address.",
@@ -25,25 +27,24 @@ struct ReadMACCommand: ParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: OutputOptions
 
-    func run() throws {
-        try identify(connection, output) { "MAC: \($0.mac)" }
+    var reportsJSON: Bool { output.json }
+
+    func run(console: Console) async throws {
+        try identify(connection, output, console: console) { "MAC: \($0.mac)" }
     }
 }
 
 /// Connects, reads the chip's identity, leaves the board as asked, prints `text` of it
 /// (or the whole identity as JSON).
-private func identify(_ connection: ConnectionOptions, _ output: OutputOptions, text: (ChipInfo) -> String) throws {
-    let console = Console()
-    try console.reporting(json: output.json) {
-        let board = try openSession(connection, console: console)
-        defer { board.close() }
-        let chip = board.chip
-        console.render(.finished(try board.finish(connection.after)))
-        if output.json {
-            console.json(ChipReport(chip: chip.chip, mac: chip.mac.description, chipID: hex(chip.chipID)))
-        } else {
-            console.result(text(chip))
-        }
+private func identify(_ connection: ConnectionOptions, _ output: OutputOptions, console: Console, text: (ChipInfo) -> String) throws {
+    let board = try openSession(connection, console: console)
+    defer { board.close() }
+    let chip = board.chip
+    console.render(.finished(try board.finish(connection.after)))
+    if output.json {
+        console.json(ChipReport(chip: chip.chip, mac: chip.mac.description, chipID: hex(chip.chipID)))
+    } else {
+        console.result(text(chip))
     }
 }
 

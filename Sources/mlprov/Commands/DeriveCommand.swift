@@ -2,7 +2,7 @@ import ArgumentParser
 import MeterLogger
 
 /// `mlprov derive`: the names and keys a board's SERIAL and KEY give away.
-struct DeriveCommand: ParsableCommand {
+struct DeriveCommand: ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "derive",
         abstract: "Show the setup SSID, AP password and MQTT keys derived from a serial and KEY.",
@@ -37,25 +37,24 @@ struct DeriveCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
-        let console = Console()
-        try console.reporting(json: output.json) {
-            let serial = try Credentials.parseSerial(serial)
-            let credentials = Credentials(serial: serial, key: try key.load(), meter: MeterKind(rawValue: meter) ?? .kmp)
-            let secrets = showSecrets ? DeriveReport.Secrets(credentials) : nil
-            if output.json {
-                console.json(DeriveReport(serial: serial.text, ssid: credentials.ssid, secrets: secrets))
-            } else {
-                console.result("ssid: \(credentials.ssid)")
-                if let secrets {
-                    console.result("ap_password: \(secrets.apPassword)")
-                    console.result("aes_key: \(secrets.aesKey)")
-                    console.result("hmac_key: \(secrets.hmacKey)")
-                }
+    var reportsJSON: Bool { output.json }
+
+    func run(console: Console) async throws {
+        let serial = try Credentials.parseSerial(serial)
+        let credentials = Credentials(serial: serial, key: try key.load(), meter: MeterKind(rawValue: meter) ?? .kmp)
+        let secrets = showSecrets ? DeriveReport.Secrets(credentials) : nil
+        if output.json {
+            console.json(DeriveReport(serial: serial.text, ssid: credentials.ssid, secrets: secrets))
+        } else {
+            console.result("ssid: \(credentials.ssid)")
+            if let secrets {
+                console.result("ap_password: \(secrets.apPassword)")
+                console.result("aes_key: \(secrets.aesKey)")
+                console.result("hmac_key: \(secrets.hmacKey)")
             }
-            if secrets == nil {
-                console.info("The AP password and the AES and HMAC keys are hidden: add --show-secrets to print them.")
-            }
+        }
+        if secrets == nil {
+            console.info("The AP password and the AES and HMAC keys are hidden: add --show-secrets to print them.")
         }
     }
 }

@@ -2,7 +2,7 @@ import ArgumentParser
 import ESPImage
 import Foundation
 
-struct ELF2ImageCommand: ParsableCommand {
+struct ELF2ImageCommand: ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "elf2image",
         abstract: "Turn a linked ESP8266 firmware (ELF) into 0x00000.bin and its .irom0.text file.",
@@ -62,42 +62,41 @@ struct ELF2ImageCommand: ParsableCommand {
         _ = try parameters()
     }
 
-    func run() throws {
-        let console = Console()
-        try console.reporting(json: json) {
-            let result = try ELF2Image.convert(
-                elf: try readInput(elf), flash: try parameters(), source: useSegments ? .segments : .sections)
-            for warning in result.warnings { console.info("warning: \(warning)") }
-            let prefix = output ?? elf + "-"
-            if prefix.hasSuffix("/") {
-                do {
-                    try FileManager.default.createDirectory(atPath: prefix, withIntermediateDirectories: true)
-                } catch {
-                    throw CommandFailure(message: "cannot create the folder \(prefix)", help: "check the path and permissions")
-                }
+    var reportsJSON: Bool { json }
+
+    func run(console: Console) async throws {
+        let result = try ELF2Image.convert(
+            elf: try readInput(elf), flash: try parameters(), source: useSegments ? .segments : .sections)
+        for warning in result.warnings { console.info("warning: \(warning)") }
+        let prefix = output ?? elf + "-"
+        if prefix.hasSuffix("/") {
+            do {
+                try FileManager.default.createDirectory(atPath: prefix, withIntermediateDirectories: true)
+            } catch {
+                throw CommandFailure(message: "cannot create the folder \(prefix)", help: "check the path and permissions")
             }
-            var written: [ELF2ImageReport.File] = []
-            for file in result.files {
-                let path = prefix + file.name
-                try writeOutput(file.bytes, to: path)
-                written.append(.init(path: path, offset: file.offset, bytes: file.bytes.count))
+        }
+        var written: [ELF2ImageReport.File] = []
+        for file in result.files {
+            let path = prefix + file.name
+            try writeOutput(file.bytes, to: path)
+            written.append(.init(path: path, offset: file.offset, bytes: file.bytes.count))
+        }
+        if json {
+            console.json(ELF2ImageReport(
+                entry: result.entry, mergedSections: result.mergedCount, files: written,
+                segments: result.ramSegments.map { .init(address: $0.address, length: $0.data.count, sections: $0.pieces) },
+                warnings: result.warnings))
+        } else {
+            if result.mergedCount > 0 {
+                console.info("Merged \(result.mergedCount) ELF section\(result.mergedCount == 1 ? "" : "s")")
             }
-            if json {
-                console.json(ELF2ImageReport(
-                    entry: result.entry, mergedSections: result.mergedCount, files: written,
-                    segments: result.ramSegments.map { .init(address: $0.address, length: $0.data.count, sections: $0.pieces) },
-                    warnings: result.warnings))
-            } else {
-                if result.mergedCount > 0 {
-                    console.info("Merged \(result.mergedCount) ELF section\(result.mergedCount == 1 ? "" : "s")")
-                }
-                let segments = result.ramSegments.map { "\(hex($0.address)) \($0.data.count) B" }.joined(separator: ", ")
-                for file in written {
-                    let detail = file.offset == 0
-                        ? "image: entry \(hex(result.entry)), \(result.ramSegments.count) segment(s): \(segments)"
-                        : "flash-resident code for \(hex(file.offset, digits: 5))"
-                    console.result("Wrote \(file.path) (\(file.bytes) bytes, \(detail))")
-                }
+            let segments = result.ramSegments.map { "\(hex($0.address)) \($0.data.count) B" }.joined(separator: ", ")
+            for file in written {
+                let detail = file.offset == 0
+                    ? "image: entry \(hex(result.entry)), \(result.ramSegments.count) segment(s): \(segments)"
+                    : "flash-resident code for \(hex(file.offset, digits: 5))"
+                console.result("Wrote \(file.path) (\(file.bytes) bytes, \(detail))")
             }
         }
     }

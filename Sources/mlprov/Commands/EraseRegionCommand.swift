@@ -2,7 +2,7 @@ import ESPImage
 import ArgumentParser
 import ESPFlasher
 
-struct EraseRegionCommand: ParsableCommand {
+struct EraseRegionCommand: ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "erase-region",
         abstract: "Erase a flash region (sector-aligned offset and size).",
@@ -26,29 +26,28 @@ struct EraseRegionCommand: ParsableCommand {
     @Argument(help: "Offset, a multiple of 0x1000.") var offset: String
     @Argument(help: "Size in bytes, a multiple of 0x1000.") var size: String
 
-    func run() throws {
-        let console = Console()
-        try console.reporting(json: output.json) {
-            guard let flashSize = FlashSize(name: flashSize) else {
-                throw ValidationError("--flash-size '\(flashSize)' is not a flash size")
-            }
-            let region = try EraseRegion(
-                offset: try parseNumber(offset, what: "offset"), size: try parseNumber(size, what: "size"),
-                flashSize: flashSize, allowProtected: allowProtected)
-            if let extra = region.collateralErase {
-                console.info("note: the ROM's erase bug also erases \(hex(extra.lowerBound))–\(hex(extra.upperBound - 1))")
-            }
-            let board = try openSession(connection, console: console)
-            defer { board.close() }
-            console.render(.erasing(part: "the region", range: region.erasedRange))
-            try board.session.erase(region)
-            let action = try board.finish(connection.after)
-            console.render(.finished(action))
-            if output.json {
-                console.json(EraseReport(erased: [hex(region.erasedRange.lowerBound), hex(region.erasedRange.upperBound)]))
-            } else {
-                console.result("Erased \(hex(region.erasedRange.lowerBound))–\(hex(region.erasedRange.upperBound - 1))")
-            }
+    var reportsJSON: Bool { output.json }
+
+    func run(console: Console) async throws {
+        guard let flashSize = FlashSize(name: flashSize) else {
+            throw ValidationError("--flash-size '\(flashSize)' is not a flash size")
+        }
+        let region = try EraseRegion(
+            offset: try parseNumber(offset, what: "offset"), size: try parseNumber(size, what: "size"),
+            flashSize: flashSize, allowProtected: allowProtected)
+        if let extra = region.collateralErase {
+            console.info("note: the ROM's erase bug also erases \(hex(extra.lowerBound))–\(hex(extra.upperBound - 1))")
+        }
+        let board = try openSession(connection, console: console)
+        defer { board.close() }
+        console.render(.erasing(part: "the region", range: region.erasedRange))
+        try board.session.erase(region)
+        let action = try board.finish(connection.after)
+        console.render(.finished(action))
+        if output.json {
+            console.json(EraseReport(erased: [hex(region.erasedRange.lowerBound), hex(region.erasedRange.upperBound)]))
+        } else {
+            console.result("Erased \(hex(region.erasedRange.lowerBound))–\(hex(region.erasedRange.upperBound - 1))")
         }
     }
 }

@@ -1,21 +1,23 @@
-import Basics
 import ArgumentParser
 import ESPFlasher
 import ESPImage
-import FirmwareBuild
 import Foundation
 import MeterLogger
 import Provisioning
 import Station
 
-struct FlashCommand: AsyncParsableCommand {
+struct FlashCommand: ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "flash",
         abstract: "Build a device's firmware if needed and flash it.",
         discussion: """
             Builds (or takes from the cache) the variant of the device with this serial, then \
             writes its five parts with the profile's flash settings and baud rate; the saved \
-            configuration at 0x76000-0x78FFF is never touched.
+            configuration at 0x76000-0x78FFF is never touched. The key comes from the ledger \
+            (recorded there first when the profile generates it); the flash is recorded \
+            against the serial with the board's MAC and chip id. `mlprov provision` does the \
+            same and also checks the boot, claims the board for the device as the station \
+            does, and optionally sets up wifi and commissions it.
 
             Example: mlprov flash --profile profiles/demo-twin.yaml --serial 9999999 --port /dev/ttyUSB0
             """)
@@ -31,36 +33,32 @@ struct FlashCommand: AsyncParsableCommand {
     @Option(help: "Cache folder (default: ~/.cache/mlprov/firmware).")
     var cache: String?
 
-    func run() async throws {
-        let console = Console()
-        let profile: InstallationProfile
-        let device: Device
-        let request: BuildRequest
-        let ledger: KeyStore
-        do {
-            profile = try profileOptions.load()
-            device = try selectDevices(profile, serial: serial, all: false)[0]
-            ledger = try ledgerOptions.open()
-            request = try BuildRequest(profile: profile, device: device, key: try KeyResolver(store: ledger).key(for: device, in: profile))
-        } catch let error as ReportableError {
-            throw console.fail(error.description, help: error.help, json: output.json)
+    var reportsJSON: Bool { output.json }
+
+    func run(console: Console) async throws {
+        let profile = try profileOptions.load()
+        let device = try selectDevices(profile, serial: serial, all: false)[0]
+        let provisioner = BoardProvisioner(
+            profile: profile, builder: firmwareBuilder(cache: cache), loader: connection.loader(profile: profile),
+            steps: ProvisioningSteps(bootCheck: false, after: connection.after),
+            record: LedgerKeyOnly(ledger: try ledgerOptions.open(), profile: profile, device: device))
+        let renderer = ProvisioningRenderer(console: console, romOnly: connection.noStub)
+        let result = try await provisioner.run(on: .path(connection.port)) { renderer.render($0) }
+        let report = WriteReport(result)
+        if output.json {
+            console.json(report)
+        } else {
+            console.result("Flashed \(serial) (\(result.firmware?.artefacts.label ?? "")) in \(String(format: "%.2f", report.seconds)) s")
         }
-        let outcome: BuildOutcome
-        do {
-            outcome = try await firmwareBuilder(cache: cache).build(request)
-        } catch {
-            throw console.fail(error.description, help: error.help, json: output.json)
-        }
-        console.info("Firmware \(outcome.artefacts.label): \(outcome.cacheHit ? "from the cache" : "built in \(String(format: "%.1f", outcome.seconds)) s")")
-        try console.reporting(json: output.json) {
-            let plan = try FlashPlan(artefacts: outcome.artefacts, flash: profile.flash)
-            let report = try flashPlan(plan, connection: connection, baud: profile.flash.baud, console: console)
-            try ledger.markFlashed(serial: device.serial, mac: report.mac, chipID: report.chipID)
-            if output.json {
-                console.json(report)
-            } else {
-                console.result("Flashed \(serial) (\(outcome.artefacts.label)) in \(String(format: "%.2f", report.seconds)) s")
-            }
-        }
+    }
+}
+
+extension WriteReport {
+    /// The flash part of a pipeline's result.
+    init(_ result: ProvisioningResult) {
+        self.init(
+            mac: result.board.mac, chipID: result.board.chipID, seconds: result.flashSeconds ?? 0, after: result.after?.rawValue ?? "",
+            loader: result.loader?.rawValue ?? "",
+            parts: (result.plan?.operations ?? []).map { .init(file: $0.part.name, offset: hex($0.part.offset), bytes: $0.part.bytes.count) })
     }
 }

@@ -2,7 +2,7 @@ import ArgumentParser
 import ESPImage
 import Foundation
 
-struct ImageInfoCommand: ParsableCommand {
+struct ImageInfoCommand: ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "image-info",
         abstract: "Describe an ESP8266 boot image: header, segments, checksum.",
@@ -26,15 +26,14 @@ struct ImageInfoCommand: ParsableCommand {
 
     func validate() throws { try validateChip(chip) }
 
-    func run() throws {
-        let console = Console()
-        try console.reporting(json: output.json) {
-            let description = try ImageDescription(describing: try readInput(file))
-            if output.json {
-                console.json(ImageInfoReport(file: file, image: description))
-            } else {
-                for line in render(description) { console.result(line) }
-            }
+    var reportsJSON: Bool { output.json }
+
+    func run(console: Console) async throws {
+        let description = try ImageDescription(describing: try readInput(file))
+        if output.json {
+            console.json(ImageInfoReport(file: file, image: description))
+        } else {
+            for line in render(description) { console.result(line) }
         }
     }
 

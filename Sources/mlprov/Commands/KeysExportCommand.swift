@@ -4,7 +4,7 @@ import MeterLogger
 import Provisioning
 
 /// `mlprov keys export`: the keys, for MeterLoggerWeb or another ledger.
-struct KeysExportCommand: ParsableCommand {
+struct KeysExportCommand: ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Print or write the ledger's keys as CSV or as SQL for MeterLoggerWeb.",
@@ -38,19 +38,16 @@ struct KeysExportCommand: ParsableCommand {
         guard csv != sql else { throw ValidationError("give either --csv or --sql") }
     }
 
-    func run() throws {
-        let console = Console()
+    func run(console: Console) async throws {
         let format: KeyExportFormat = csv ? .csv : .meterLoggerWebSQL
-        try console.reporting(json: false) {
-            let store = try ledgerOptions.open()
-            let rows = try store.exportRows(installation: installation, destination: outputFile ?? "standard output")
-            let text = format.render(rows)
-            if let outputFile {
-                try SecretFile.write(text, to: outputFile)
-                console.info("Wrote \(rows.count) key\(rows.count == 1 ? "" : "s") to \(outputFile) (mode 0600)")
-            } else {
-                FileHandle.standardOutput.write(Data(text.utf8))
-            }
+        let store = try ledgerOptions.open()
+        let rows = try store.exportRows(installation: installation, destination: outputFile ?? "standard output")
+        let text = format.render(rows)
+        if let outputFile {
+            try SecretFile.write(text, to: outputFile)
+            console.info("Wrote \(rows.count) key\(rows.count == 1 ? "" : "s") to \(outputFile) (mode 0600)")
+        } else {
+            FileHandle.standardOutput.write(Data(text.utf8))
         }
     }
 }

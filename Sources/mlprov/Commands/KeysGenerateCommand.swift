@@ -4,7 +4,7 @@ import MeterLogger
 import Provisioning
 
 /// `mlprov keys generate`: record a key for a serial (or a profile's devices) ahead of use.
-struct KeysGenerateCommand: ParsableCommand {
+struct KeysGenerateCommand: ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
         abstract: "Generate and record a key for a serial, or for a profile's devices.",
@@ -52,31 +52,30 @@ struct KeysGenerateCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
-        let console = Console()
+    var reportsJSON: Bool { output.json }
+
+    func run(console: Console) async throws {
         var issued: [IssuedKey] = []
         var failure: KeyStoreError?
-        try console.reporting(json: output.json) {
-            let store = try ledgerOptions.open()
-            if let profile {
-                let installation = try InstallationProfile.load(path: profile)
-                let resolver = KeyResolver(store: store)
-                for device in try selectDevices(installation, serial: serial, all: all) {
-                    do throws(KeyStoreError) {
-                        let key = try resolver.resolve(device, in: installation)
-                        issued.append(key)
-                        if !output.json { console.result(line(for: key)) }
-                    } catch {
-                        // Keep going: the other devices' keys are independent of this one.
-                        console.info("error: \(error.description)")
-                        failure = failure ?? error
-                    }
+        let store = try ledgerOptions.open()
+        if let profile {
+            let installation = try InstallationProfile.load(path: profile)
+            let resolver = KeyResolver(store: store)
+            for device in try selectDevices(installation, serial: serial, all: all) {
+                do throws(KeyStoreError) {
+                    let key = try resolver.resolve(device, in: installation)
+                    issued.append(key)
+                    if !output.json { console.result(line(for: key)) }
+                } catch {
+                    // Keep going: the other devices' keys are independent of this one.
+                    console.info("error: \(error.description)")
+                    failure = failure ?? error
                 }
-            } else if let text = serial, let serial = MeterSerial(text) {
-                let key = try store.issueKey(for: serial, installation: installation)
-                issued.append(key)
-                if !output.json { console.result(line(for: key)) }
             }
+        } else if let text = serial, let serial = MeterSerial(text) {
+            let key = try store.issueKey(for: serial, installation: installation)
+            issued.append(key)
+            if !output.json { console.result(line(for: key)) }
         }
         if output.json {
             console.json(GenerateReport(ok: failure == nil, keys: issued.map(GenerateReport.Key.init)))

@@ -4,7 +4,7 @@ import MeterLogger
 import Provisioning
 
 /// `mlprov keys history`: who generated, imported, flashed or exported which serial's key.
-struct KeysHistoryCommand: ParsableCommand {
+struct KeysHistoryCommand: ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
         abstract: "Show the ledger's history: who did what to which serial's key, and when (never keys).",
@@ -26,19 +26,18 @@ struct KeysHistoryCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
-        let console = Console()
-        try console.reporting(json: output.json) {
-            let store = try ledgerOptions.open()
-            let events = try store.events(serial: serial.flatMap(MeterSerial.init))
-            if output.json {
-                console.json(HistoryReport(ok: true, events: events.map(HistoryReport.Event.init)))
-                return
-            }
-            for event in events {
-                let detail = event.detail.isEmpty ? "" : " (\(event.detail))"
-                console.result("\(ledgerDate(event.at) ?? "") \(event.serial ?? "-") \(event.what.rawValue) by \(event.who)\(detail)")
-            }
+    var reportsJSON: Bool { output.json }
+
+    func run(console: Console) async throws {
+        let store = try ledgerOptions.open()
+        let events = try store.events(serial: serial.flatMap(MeterSerial.init))
+        if output.json {
+            console.json(HistoryReport(ok: true, events: events.map(HistoryReport.Event.init)))
+            return
+        }
+        for event in events {
+            let detail = event.detail.isEmpty ? "" : " (\(event.detail))"
+            console.result("\(ledgerDate(event.at) ?? "") \(event.serial ?? "-") \(event.what.rawValue) by \(event.who)\(detail)")
         }
     }
 }

@@ -4,7 +4,7 @@ import MeterLogger
 import Provisioning
 
 /// `mlprov keys import`: record keys made elsewhere (another laptop, MeterLoggerWeb).
-struct KeysImportCommand: ParsableCommand {
+struct KeysImportCommand: ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Record keys from a CSV file of serial,key lines.",
@@ -26,18 +26,17 @@ struct KeysImportCommand: ParsableCommand {
     @Option(help: "Installation the imported keys belong to.")
     var installation: String?
 
-    func run() throws {
-        let console = Console()
-        try console.reporting(json: output.json) {
-            let rows = try KeyImportFile.read(path: file)
-            let store = try ledgerOptions.open()
-            let summary = try store.importKeys(rows, from: file, installation: installation)
-            if output.json {
-                console.json(ImportReport(
-                    ok: true, added: summary.added.map(\.ledgerText), unchanged: summary.unchanged.map(\.ledgerText)))
-            } else {
-                console.result("Imported \(summary.added.count) key\(summary.added.count == 1 ? "" : "s") from \(file); \(summary.unchanged.count) already in the ledger")
-            }
+    var reportsJSON: Bool { output.json }
+
+    func run(console: Console) async throws {
+        let rows = try KeyImportFile.read(path: file)
+        let store = try ledgerOptions.open()
+        let summary = try store.importKeys(rows, from: file, installation: installation)
+        if output.json {
+            console.json(ImportReport(
+                ok: true, added: summary.added.map(\.ledgerText), unchanged: summary.unchanged.map(\.ledgerText)))
+        } else {
+            console.result("Imported \(summary.added.count) key\(summary.added.count == 1 ? "" : "s") from \(file); \(summary.unchanged.count) already in the ledger")
         }
     }
 }

@@ -4,7 +4,7 @@ import MeterLogger
 import Provisioning
 
 /// `mlprov keys list`: what the ledger knows about each serial, without keys.
-struct KeysListCommand: ParsableCommand {
+struct KeysListCommand: ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
         abstract: "List the ledger's serials with status and dates (never keys).",
@@ -23,29 +23,28 @@ struct KeysListCommand: ParsableCommand {
     @Option(help: "Only this installation's serials.")
     var installation: String?
 
-    func run() throws {
-        let console = Console()
-        try console.reporting(json: output.json) {
-            let store = try ledgerOptions.open()
-            let entries = try store.entries(installation: installation)
-            if output.json {
-                console.json(ListReport(ok: true, ledger: store.path, devices: entries.map(ListReport.Device.init)))
-                return
-            }
-            if entries.isEmpty {
-                console.info("The ledger \(store.path) holds no keys\(installation.map { " for \($0)" } ?? "")")
-                return
-            }
-            let header = ["SERIAL", "STATUS", "CREATED", "BY", "FLASHED", "COMMISSIONED", "INSTALLATION"]
-            let rows = entries.map { entry in
-                [entry.serial.ledgerText, entry.status.rawValue, ledgerDate(entry.createdAt) ?? "", entry.createdBy,
-                 ledgerDate(entry.flashedAt) ?? "-", ledgerDate(entry.commissionedAt) ?? "-", entry.installation ?? "-"]
-            }
-            let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
-            for row in [header] + rows {
-                console.result(zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
-                    .joined(separator: "  ").trimmingCharacters(in: .whitespaces))
-            }
+    var reportsJSON: Bool { output.json }
+
+    func run(console: Console) async throws {
+        let store = try ledgerOptions.open()
+        let entries = try store.entries(installation: installation)
+        if output.json {
+            console.json(ListReport(ok: true, ledger: store.path, devices: entries.map(ListReport.Device.init)))
+            return
+        }
+        if entries.isEmpty {
+            console.info("The ledger \(store.path) holds no keys\(installation.map { " for \($0)" } ?? "")")
+            return
+        }
+        let header = ["SERIAL", "STATUS", "CREATED", "BY", "FLASHED", "COMMISSIONED", "INSTALLATION"]
+        let rows = entries.map { entry in
+            [entry.serial.ledgerText, entry.status.rawValue, ledgerDate(entry.createdAt) ?? "", entry.createdBy,
+             ledgerDate(entry.flashedAt) ?? "-", ledgerDate(entry.commissionedAt) ?? "-", entry.installation ?? "-"]
+        }
+        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        for row in [header] + rows {
+            console.result(zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
+                .joined(separator: "  ").trimmingCharacters(in: .whitespaces))
         }
     }
 }

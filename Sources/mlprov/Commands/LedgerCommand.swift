@@ -11,7 +11,7 @@ struct LedgerCommand: ParsableCommand {
 }
 
 /// `mlprov ledger export --csv`: one row per device, for the installation's records.
-struct LedgerExportCommand: ParsableCommand {
+struct LedgerExportCommand: ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Write one CSV row per device: key state, board MAC and chip id, times, technician, result.",
@@ -47,18 +47,15 @@ struct LedgerExportCommand: ParsableCommand {
         if includeKeys, outputFile == nil { throw ValidationError("--include-keys writes keys: give -o FILE (created 0600), not standard output") }
     }
 
-    func run() throws {
-        let console = Console()
-        try console.reporting(json: false) {
-            let store = try ledgerOptions.open()
-            let rows = try store.deviceReport(installation: installation, includeKeys: includeKeys, destination: outputFile ?? "standard output")
-            let text = LedgerDeviceCSV.render(rows, includeKeys: includeKeys)
-            if let outputFile {
-                try SecretFile.write(text, to: outputFile)
-                console.info("Wrote \(rows.count) device\(rows.count == 1 ? "" : "s") to \(outputFile) (mode 0600\(includeKeys ? ", with keys" : ""))")
-            } else {
-                FileHandle.standardOutput.write(Data(text.utf8))
-            }
+    func run(console: Console) async throws {
+        let store = try ledgerOptions.open()
+        let rows = try store.deviceReport(installation: installation, includeKeys: includeKeys, destination: outputFile ?? "standard output")
+        let text = LedgerDeviceCSV.render(rows, includeKeys: includeKeys)
+        if let outputFile {
+            try SecretFile.write(text, to: outputFile)
+            console.info("Wrote \(rows.count) device\(rows.count == 1 ? "" : "s") to \(outputFile) (mode 0600\(includeKeys ? ", with keys" : ""))")
+        } else {
+            FileHandle.standardOutput.write(Data(text.utf8))
         }
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 import MeterLogger
 
 /// `mlprov mqtt open`: check and decrypt a MeterLogger message, offline.
-struct MQTTOpenCommand: ParsableCommand {
+struct MQTTOpenCommand: ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "open",
         abstract: "Open a sealed message (hex) for a topic with a device's KEY; prints the cleartext.",
@@ -32,18 +32,17 @@ struct MQTTOpenCommand: ParsableCommand {
 
     func validate() throws { try key.validate() }
 
-    func run() throws {
-        let console = Console()
-        try console.reporting(json: output.json) {
-            let keys = MessageKeys(deviceKey: try key.load())
-            guard let bytes = MessageCrypto.bytes(hex: message) else { throw Self.notHex(message) }
-            let cleartext = try MessageCrypto.open(bytes, topic: topic, keys: keys)
-            let text = hex ? MessageCrypto.hex(cleartext) : String(decoding: cleartext, as: UTF8.self)
-            if output.json {
-                console.json(OpenReport(topic: topic, cleartext: text, encoding: hex ? "hex" : "utf8"))
-            } else {
-                console.result(text)
-            }
+    var reportsJSON: Bool { output.json }
+
+    func run(console: Console) async throws {
+        let keys = MessageKeys(deviceKey: try key.load())
+        guard let bytes = MessageCrypto.bytes(hex: message) else { throw Self.notHex(message) }
+        let cleartext = try MessageCrypto.open(bytes, topic: topic, keys: keys)
+        let text = hex ? MessageCrypto.hex(cleartext) : String(decoding: cleartext, as: UTF8.self)
+        if output.json {
+            console.json(OpenReport(topic: topic, cleartext: text, encoding: hex ? "hex" : "utf8"))
+        } else {
+            console.result(text)
         }
     }
 

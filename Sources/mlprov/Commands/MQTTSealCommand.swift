@@ -3,7 +3,7 @@ import MeterLogger
 
 /// `mlprov mqtt seal`: encrypt and authenticate a message as a MeterLogger board or its
 /// server would, offline.
-struct MQTTSealCommand: ParsableCommand {
+struct MQTTSealCommand: ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "seal",
         abstract: "Seal a message for a topic with a device's KEY; prints it as hex.",
@@ -36,21 +36,20 @@ struct MQTTSealCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
-        let console = Console()
-        try console.reporting(json: output.json) {
-            let keys = MessageKeys(deviceKey: try key.load())
-            let cleartext = Array(message.utf8)
-            let sealed = if let iv, let ivBytes = MessageCrypto.bytes(hex: iv) {
-                try MessageCrypto.seal(cleartext, topic: topic, keys: keys, iv: ivBytes)
-            } else {
-                try MessageCrypto.seal(cleartext, topic: topic, keys: keys)
-            }
-            if output.json {
-                console.json(SealReport(topic: topic, message: MessageCrypto.hex(sealed)))
-            } else {
-                console.result(MessageCrypto.hex(sealed))
-            }
+    var reportsJSON: Bool { output.json }
+
+    func run(console: Console) async throws {
+        let keys = MessageKeys(deviceKey: try key.load())
+        let cleartext = Array(message.utf8)
+        let sealed = if let iv, let ivBytes = MessageCrypto.bytes(hex: iv) {
+            try MessageCrypto.seal(cleartext, topic: topic, keys: keys, iv: ivBytes)
+        } else {
+            try MessageCrypto.seal(cleartext, topic: topic, keys: keys)
+        }
+        if output.json {
+            console.json(SealReport(topic: topic, message: MessageCrypto.hex(sealed)))
+        } else {
+            console.result(MessageCrypto.hex(sealed))
         }
     }
 }

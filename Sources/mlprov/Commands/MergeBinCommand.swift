@@ -2,7 +2,7 @@ import ArgumentParser
 import ESPImage
 import Foundation
 
-struct MergeBinCommand: ParsableCommand {
+struct MergeBinCommand: ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge-bin",
         abstract: "Merge files meant for flash offsets into one file, as esptool's merge-bin does.",
@@ -56,33 +56,32 @@ struct MergeBinCommand: ParsableCommand {
         _ = try padSize()
     }
 
-    func run() throws {
-        let console = Console()
-        try console.reporting(json: json) {
-            var parts: [MergeBin.Part] = []
-            for index in stride(from: 0, to: offsetsAndFiles.count, by: 2) {
-                let offset = try parseNumber(offsetsAndFiles[index], what: "offset")
-                let path = offsetsAndFiles[index + 1]
-                parts.append(MergeBin.Part(name: path, offset: offset, bytes: try readInput(path)))
-            }
-            let result = try MergeBin.merge(
-                parts, flash: try parameters(), targetOffset: try parseNumber(targetOffset, what: "--target-offset"),
-                padToSize: try padSize())
-            try writeOutput(result.bytes, to: output)
-            switch result.headerPatch {
-            case .untouched: break
-            case .patched(let part, let from, let to):
-                if from != to { console.info("Flash settings of \(part) set to \(hex(to[0], digits: 2)) \(hex(to[1], digits: 2))") }
-            case .notAnImage(let part, let reason):
-                console.info("warning: \(part) at 0x0 is not a valid ESP8266 image (\(reason)), so its flash settings were not changed")
-            }
-            if json {
-                console.json(MergeBinReport(
-                    output: output, bytes: result.bytes.count, targetOffset: result.targetOffset,
-                    parts: result.parts.map { .init(file: $0.name, offset: $0.offset, bytes: $0.bytes.count) }))
-            } else {
-                console.result("Wrote \(result.bytes.count) bytes to \(output), to flash at \(hex(result.targetOffset))")
-            }
+    var reportsJSON: Bool { json }
+
+    func run(console: Console) async throws {
+        var parts: [MergeBin.Part] = []
+        for index in stride(from: 0, to: offsetsAndFiles.count, by: 2) {
+            let offset = try parseNumber(offsetsAndFiles[index], what: "offset")
+            let path = offsetsAndFiles[index + 1]
+            parts.append(MergeBin.Part(name: path, offset: offset, bytes: try readInput(path)))
+        }
+        let result = try MergeBin.merge(
+            parts, flash: try parameters(), targetOffset: try parseNumber(targetOffset, what: "--target-offset"),
+            padToSize: try padSize())
+        try writeOutput(result.bytes, to: output)
+        switch result.headerPatch {
+        case .untouched: break
+        case .patched(let part, let from, let to):
+            if from != to { console.info("Flash settings of \(part) set to \(hex(to[0], digits: 2)) \(hex(to[1], digits: 2))") }
+        case .notAnImage(let part, let reason):
+            console.info("warning: \(part) at 0x0 is not a valid ESP8266 image (\(reason)), so its flash settings were not changed")
+        }
+        if json {
+            console.json(MergeBinReport(
+                output: output, bytes: result.bytes.count, targetOffset: result.targetOffset,
+                parts: result.parts.map { .init(file: $0.name, offset: $0.offset, bytes: $0.bytes.count) }))
+        } else {
+            console.result("Wrote \(result.bytes.count) bytes to \(output), to flash at \(hex(result.targetOffset))")
         }
     }
 

@@ -3,7 +3,7 @@ import ArgumentParser
 import DeviceDiscovery
 import Foundation
 
-struct PortsCommand: AsyncParsableCommand {
+struct PortsCommand: ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "ports",
         abstract: "List USB serial adapters: chip, serial number, hub slot, driver, busy.",
@@ -36,21 +36,20 @@ struct PortsCommand: AsyncParsableCommand {
         guard ttyWait > 0, ttyWait <= 3600 else { throw ValidationError("--tty-wait must be between 0 and 3600 seconds") }
     }
 
-    func run() async throws {
-        let console = Console()
+    var reportsJSON: Bool { output.json }
+
+    func run(console: Console) async throws {
         if watch {
             try await watchPorts(console)
             return
         }
-        try console.reporting(json: output.json) {
-            let adapters = try AdapterDiscovery().adapters()
-            if output.json {
-                console.json(adapters.map(PortReport.init))
-            } else if adapters.isEmpty {
-                console.info("No USB serial adapter found.")
-            } else {
-                for line in PortTable.lines(adapters) { console.result(line) }
-            }
+        let adapters = try AdapterDiscovery().adapters()
+        if output.json {
+            console.json(adapters.map(PortReport.init))
+        } else if adapters.isEmpty {
+            console.info("No USB serial adapter found.")
+        } else {
+            for line in PortTable.lines(adapters) { console.result(line) }
         }
     }
 

@@ -8,7 +8,7 @@ struct UdevCommand: ParsableCommand {
         subcommands: [UdevInstallCommand.self, UdevShowCommand.self])
 }
 
-struct UdevInstallCommand: ParsableCommand {
+struct UdevInstallCommand: ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "install",
         abstract: "Write 70-mlprov-uaccess.rules and 99-mlprov.rules and reload udev (needs root).",
@@ -36,8 +36,7 @@ struct UdevInstallCommand: ParsableCommand {
     @Flag(help: "Do not run udevadm afterwards (for a --rules-dir that udev does not read, or a system without udev).")
     var noReload = false
 
-    func run() throws {
-        let console = Console()
+    func run(console: Console) async throws {
         let installer = UdevRulesInstaller(
             rulesDirectory: rulesDir, reload: !noReload,
             invocation: "mlprov udev install" + (rulesDir == UdevRules.defaultDirectory ? "" : " --rules-dir \(rulesDir)") + (noReload ? " --no-reload" : ""))
@@ -49,12 +48,10 @@ struct UdevInstallCommand: ParsableCommand {
             if let action = installer.rootNeededFor { console.info("note: \(action) needs root: use sudo") }
             return
         }
-        try console.reporting(json: false) {
-            try installer.install()
-            for path in installer.rulesPaths { console.result("wrote \(path)") }
-            for command in installer.reloadCommands { console.result("ran \(command.joined(separator: " "))") }
-            if !installer.reloadCommands.isEmpty { console.info("Replug the adapters so that the rules apply to them.") }
-        }
+        try installer.install()
+        for path in installer.rulesPaths { console.result("wrote \(path)") }
+        for command in installer.reloadCommands { console.result("ran \(command.joined(separator: " "))") }
+        if !installer.reloadCommands.isEmpty { console.info("Replug the adapters so that the rules apply to them.") }
     }
 }
 

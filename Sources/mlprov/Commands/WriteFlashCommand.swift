@@ -3,7 +3,7 @@ import ESPFlasher
 import ESPImage
 import Foundation
 
-struct WriteFlashCommand: ParsableCommand {
+struct WriteFlashCommand: ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "write-flash",
         abstract: "Write files to flash at offsets, as esptool's write-flash does.",
@@ -35,18 +35,17 @@ struct WriteFlashCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
-        let console = Console()
-        try console.reporting(json: output.json) {
-            let plan = try FlashPlan(
-                parts: try readParts(offsetsAndFiles), flashSize: try flash.sizeForBounds(),
-                parameters: try flash.parameters(), allowProtected: allowProtected)
-            let report = try flashPlan(plan, connection: connection, console: console)
-            if output.json {
-                console.json(report)
-            } else {
-                console.result("Wrote \(plan.totalBytes) bytes in \(plan.operations.count) part(s) in \(String(format: "%.2f", report.seconds)) s")
-            }
+    var reportsJSON: Bool { output.json }
+
+    func run(console: Console) async throws {
+        let plan = try FlashPlan(
+            parts: try readParts(offsetsAndFiles), flashSize: try flash.sizeForBounds(),
+            parameters: try flash.parameters(), allowProtected: allowProtected)
+        let report = try flashPlan(plan, connection: connection, console: console)
+        if output.json {
+            console.json(report)
+        } else {
+            console.result("Wrote \(plan.totalBytes) bytes in \(plan.operations.count) part(s) in \(String(format: "%.2f", report.seconds)) s")
         }
     }
 }

@@ -9,7 +9,7 @@ import Provisioning
 import Station
 
 /// `mlprov station`: a USB hub, a box of boards, a profile.
-struct StationCommand: AsyncParsableCommand {
+struct StationCommand: ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "station",
         abstract: "Provision boards as they are plugged in, several at once.",
@@ -59,22 +59,7 @@ struct StationCommand: AsyncParsableCommand {
     @Flag(help: "Write through the ROM loader alone, without mlprov's flasher stub.")
     var noStub = false
 
-    @Flag(help: "After the boot check, give each board the profile's site wifi and MQTT host through its setup access point.")
-    var wifi = false
-
-    @Option(help: "With --wifi: the board's setup page when it is reachable without joining its AP (a twin's URL).")
-    var wifiDeviceURL: String?
-
-    @Flag(help: "After wifi setup, check over MQTT (the profile's broker) that each board is online with its key.")
-    var commission = false
-
-    @Option(help: "With --commission: the MQTT user name.")
-    var mqttUser: String?
-
-    @Option(help: "With --commission: a file (0600) holding the MQTT password.")
-    var mqttPasswordFile: String?
-
-    @OptionGroup(title: "With --commission") var commissioningTimeouts: CommissioningTimeoutOptions
+    @OptionGroup var steps: ProvisioningStepOptions
 
     @Flag(help: "Ask for every board's serial (typed or scanned) instead of taking the profile's next device.")
     var askSerial = false
@@ -91,34 +76,25 @@ struct StationCommand: AsyncParsableCommand {
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
         if once, ports == nil { throw ValidationError("--once needs --ports (hotplug runs until Ctrl-C)") }
-        if wifiDeviceURL != nil, !wifi { throw ValidationError("--wifi-device-url needs --wifi") }
-        if mqttPasswordFile != nil, mqttUser == nil { throw ValidationError("--mqtt-password-file needs --mqtt-user") }
     }
 
-    func run() async throws {
-        let console = Console()
-        let station: Station
-        do {
-            let profile = try profileOptions.load()
-            let configuration = StationConfiguration(
-                profile: profile, jobs: jobs, baud: baud, reset: before, connectAttempts: connectAttempts, stub: noStub ? nil : .mlprov,
-                askSerial: askSerial,
-                wifi: wifi ? try wifiStep(profile) : nil, commissioning: commission ? try commissioningStep(profile) : nil)
-            station = Station(
-                configuration: configuration, ledger: try ledgerOptions.open(), builder: firmwareBuilder(cache: cache),
-                technician: TerminalTechnician(console: console))
-        } catch let error as ReportableError {
-            throw console.fail(error.description, help: error.help, json: json)
-        }
+    var reportsJSON: Bool { json }
+
+    func run(console: Console) async throws {
+        let profile = try profileOptions.load()
+        let configuration = StationConfiguration(
+            profile: profile, jobs: jobs, baud: baud, reset: before, connectAttempts: connectAttempts, stub: noStub ? nil : .mlprov,
+            askSerial: askSerial, wifi: try steps.wifiStep(profile), commissioning: try steps.commissioningCheck(profile))
+        let station = Station(
+            configuration: configuration, ledger: try ledgerOptions.open(), builder: firmwareBuilder(cache: cache),
+            technician: TerminalTechnician(console: console))
 
         let boards: AsyncStream<AdapterEvent>
         if let ports {
             let list = ports.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             boards = FixedPorts.events(list, watch: !once)
         } else {
-            do { boards = try AdapterWatcher().events() } catch {
-                throw console.fail(error.description, help: error.help, json: json)
-            }
+            boards = try AdapterWatcher().events()
         }
 
         let useTable = !json && isatty(STDOUT_FILENO) == 1
@@ -133,35 +109,4 @@ struct StationCommand: AsyncParsableCommand {
         if summary.interrupted { throw ExitCode(InterruptSignal.exitCode) }
         if !summary.failed.isEmpty { throw ExitCode(1) }
     }
-
-    private func wifiStep(_ profile: InstallationProfile) throws -> WifiStep {
-        guard let network = profile.network else {
-            throw CommandFailure(message: "\(profile.file) has no network section, which --wifi needs", help: "add network: ssid, password and mqtt host (profiles/README.md)")
-        }
-        let password: WifiPassword
-        do { password = try network.password.read() } catch {
-            throw CommandFailure(message: error.description, help: "see the profile's network section")
-        }
-        var url = WifiCommand.defaultDevice
-        if let wifiDeviceURL {
-            guard let parsed = URL(string: wifiDeviceURL), parsed.scheme == "http" || parsed.scheme == "https", parsed.host != nil else {
-                throw CommandFailure(message: "--wifi-device-url '\(wifiDeviceURL)' is not an http URL", help: "e.g. http://127.0.0.1:8080")
-            }
-            url = parsed
-        }
-        return WifiStep(
-            ssid: network.ssid, password: password, mqttHost: network.mqtt.host, deviceURL: url,
-            joiner: wifiDeviceURL == nil ? WifiAccessPointJoiner() : nil)
-    }
-
-    private func commissioningStep(_ profile: InstallationProfile) throws -> CommissioningCheck {
-        guard let broker = profile.network?.mqtt else {
-            throw CommandFailure(message: "\(profile.file) has no network.mqtt broker, which --commission needs", help: "add network: mqtt: host (profiles/README.md)")
-        }
-        let password = try mqttPasswordFile.map { try MQTTBrokerOptions.readPassword($0) }
-        let login = MQTTBrokerLogin(host: broker.host, port: broker.port, username: mqttUser, password: password)
-        let options = commissioningTimeouts.options
-        return CommissioningCheck { serial, key in await Provisioning.commission(serial: serial, key: key, broker: login, options: options) }
-    }
 }
-
