@@ -5,7 +5,7 @@ import Foundation
 import MeterLogger
 import Provisioning
 
-struct BuildCommand: AsyncParsableCommand {
+struct BuildCommand: ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "build",
         abstract: "Build the firmware variants of a profile's devices (cached).",
@@ -43,18 +43,14 @@ struct BuildCommand: AsyncParsableCommand {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
     }
 
-    func run() async throws {
-        let console = Console()
-        let requests: [(Device, BuildRequest)]
-        do {
-            let profile = try profileOptions.load()
-            let devices = try selectDevices(profile, serial: serial, all: all)
-            let keys = KeyResolver(store: try ledgerOptions.open())
-            requests = try devices.map { device in
-                (device, try BuildRequest(profile: profile, device: device, key: try keys.key(for: device, in: profile)))
-            }
-        } catch let error as ReportableError {
-            throw console.fail(error.description, help: error.help, json: output.json)
+    var reportsJSON: Bool { output.json }
+
+    func run(console: Console) async throws {
+        let profile = try profileOptions.load()
+        let devices = try selectDevices(profile, serial: serial, all: all)
+        let keys = KeyResolver(store: try ledgerOptions.open())
+        let requests = try devices.map { device in
+            (device, try BuildRequest(profile: profile, device: device, key: try keys.key(for: device, in: profile)))
         }
         let builder = firmwareBuilder(cache: cache)
         let results = await builder.build(requests.map(\.1), jobs: jobs)

@@ -4,7 +4,7 @@ import MQTT
 import MeterLogger
 import Provisioning
 
-struct CommissionCommand: AsyncParsableCommand {
+struct CommissionCommand: ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "commission",
         abstract: "Confirm over MQTT that a board is online and holds its key.",
@@ -23,18 +23,12 @@ struct CommissionCommand: AsyncParsableCommand {
 
     @OptionGroup var timeouts: CommissioningTimeoutOptions
 
-    func run() async throws {
-        let console = Console()
-        let serial: MeterSerial
-        let key: DeviceKey
-        let login: MQTTBrokerLogin
-        do {
-            serial = try meter.meterSerial()
-            key = try meter.deviceKey(console: console)
-            login = try broker.login()
-        } catch {
-            throw console.fail(error.message, help: error.help, json: output.json)
-        }
+    var reportsJSON: Bool { output.json }
+
+    func run(console: Console) async throws {
+        let serial = try meter.meterSerial()
+        let key = try meter.deviceKey(console: console)
+        let login = try broker.login()
         let options = timeouts.options
         if !output.json { console.info("Commissioning \(serial.text) on \(login.host):\(login.port)…") }
         let report = await commission(serial: serial, key: key, broker: login, options: options)

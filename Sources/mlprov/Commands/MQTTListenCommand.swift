@@ -4,7 +4,7 @@ import MQTT
 import MeterLogger
 import Provisioning
 
-struct MQTTListenCommand: AsyncParsableCommand {
+struct MQTTListenCommand: ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "listen",
         abstract: "Print a board's replies and samples, decrypted, as they arrive.",
@@ -33,24 +33,13 @@ struct MQTTListenCommand: AsyncParsableCommand {
         if let timeout, timeout <= 0 { throw ValidationError("--timeout must be more than 0 seconds") }
     }
 
-    func run() async throws {
-        let console = Console()
-        let serial: MeterSerial
-        let key: DeviceKey
-        let login: MQTTBrokerLogin
-        do {
-            serial = try meter.meterSerial()
-            key = try meter.deviceKey(console: console)
-            login = try broker.login()
-        } catch {
-            throw console.fail(error.message, help: error.help, json: output.json)
-        }
-        let session: MeterSession
-        do {
-            session = try await MeterSession.open(broker: login, serial: serial, key: key)
-        } catch {
-            throw console.fail(error.description, help: error.help, json: output.json)
-        }
+    var reportsJSON: Bool { output.json }
+
+    func run(console: Console) async throws {
+        let serial = try meter.meterSerial()
+        let key = try meter.deviceKey(console: console)
+        let login = try broker.login()
+        let session = try await MeterSession.open(broker: login, serial: serial, key: key)
         console.info("Listening on \(MeterTopics.deviceFilter(serial: session.serial)) at \(login.host):\(login.port); Ctrl-C to stop")
 
         let deadline = timeout.map { ContinuousClock.now + .milliseconds(Int($0 * 1000)) }
@@ -86,9 +75,9 @@ struct MQTTListenCommand: AsyncParsableCommand {
         stopper.cancel()
         await session.close()
         if let wanted, received < wanted, let timeout {
-            throw console.fail(
-                "only \(received) of \(wanted) message(s) on \(MeterTopics.deviceFilter(serial: session.serial)) within \(timeout == timeout.rounded() ? String(Int(timeout)) : String(timeout)) s",
-                help: "check that the board is online and its key; a board publishes a sample about once a minute", json: json)
+            throw CommandFailure(
+                message: "only \(received) of \(wanted) message(s) on \(MeterTopics.deviceFilter(serial: session.serial)) within \(timeout == timeout.rounded() ? String(Int(timeout)) : String(timeout)) s",
+                help: "check that the board is online and its key; a board publishes a sample about once a minute")
         }
     }
 

@@ -107,7 +107,7 @@ struct MQTTMeterOptions: ParsableArguments {
     }
 }
 
-struct MQTTSendCommand: AsyncParsableCommand {
+struct MQTTSendCommand: ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "send",
         abstract: "Send one command to a board and print its decrypted reply.",
@@ -149,30 +149,16 @@ struct MQTTSendCommand: AsyncParsableCommand {
         if argument != nil, argumentFile != nil { throw ValidationError("give the argument or --argument-file, not both") }
     }
 
-    func run() async throws {
-        let console = Console()
-        let serial: MeterSerial
-        let key: DeviceKey
-        let login: MQTTBrokerLogin
-        let meterCommand: MeterCommand
-        do {
-            serial = try meter.meterSerial()
-            let given = try argumentFile.map { path throws(CommandFailure) in try MQTTBrokerOptions.readPassword(path, what: "argument") } ?? argument
-            meterCommand = try MeterCommand(named: command, argument: given, now: MeterSession.systemClock())
-            key = try meter.deviceKey(console: console)
-            login = try broker.login()
-        } catch let error as MeterCommandError {
-            throw console.fail(error.description, help: error.help, json: output.json)
-        } catch let error as CommandFailure {
-            throw console.fail(error.message, help: error.help, json: output.json)
-        }
+    var reportsJSON: Bool { output.json }
 
-        let session: MeterSession
-        do {
-            session = try await MeterSession.open(broker: login, serial: serial, key: key)
-        } catch {
-            throw console.fail(error.description, help: error.help, json: output.json)
-        }
+    func run(console: Console) async throws {
+        let serial = try meter.meterSerial()
+        let given = try argumentFile.map { path throws(CommandFailure) in try MQTTBrokerOptions.readPassword(path, what: "argument") } ?? argument
+        let meterCommand = try MeterCommand(named: command, argument: given, now: MeterSession.systemClock())
+        let key = try meter.deviceKey(console: console)
+        let login = try broker.login()
+
+        let session = try await MeterSession.open(broker: login, serial: serial, key: key)
         var replies: [MeterReply] = []
         do {
             replies.append(try await session.request(meterCommand, timeout: .milliseconds(Int(timeout * 1000))))
@@ -181,7 +167,7 @@ struct MQTTSendCommand: AsyncParsableCommand {
             }
         } catch {
             await session.close()
-            throw console.fail(error.description, help: error.help, json: output.json)
+            throw error
         }
         await session.close()
         for reply in replies {
