@@ -17,6 +17,8 @@ struct WifiTwinTests {
             "wifi", "--device-url", webUI.baseURL.absoluteString, "--serial", "9999999",
             "--key", "ef500c9268cf749016d26d6cbfaaf7bf", "--ssid", "Loppen Public", "--password-file", passwordFile,
             "--mqtt-host", "mqtt.example.net", "--json",
+            // The twin's web server runs in this test process: on a loaded machine it answers late.
+            "--request-timeout", "90", "--scan-timeout", "90",
         ], timeout: .seconds(120))
         await webUI.stop()
         #expect(result.succeeded, "\(result)")

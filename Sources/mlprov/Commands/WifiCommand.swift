@@ -66,6 +66,9 @@ struct WifiCommand: AsyncParsableCommand {
     @Option(help: "Seconds to wait for the board's wifi scan.")
     var scanTimeout: Int = 30
 
+    @Option(help: "Seconds to wait for each answer of the setup page (a board's web server can be slow while it scans).")
+    var requestTimeout: Double = 10
+
     @OptionGroup var output: OutputOptions
 
     static let defaultDeviceURL = "http://192.168.4.1/"
@@ -98,7 +101,7 @@ struct WifiCommand: AsyncParsableCommand {
         }
 
         let client = WifiSetupClient(
-            baseURL: plan.deviceURL ?? Self.defaultDevice, scanTimeout: .seconds(max(1, scanTimeout)))
+            baseURL: plan.deviceURL ?? Self.defaultDevice, scanTimeout: .seconds(max(1, scanTimeout)), requestTimeout: max(1, requestTimeout))
         let progress: @Sendable (String) -> Void = { console.info($0) }
         let report: WifiSetupReport
         do {
