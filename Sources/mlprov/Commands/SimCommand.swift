@@ -80,7 +80,9 @@ struct SimCommand: AsyncParsableCommand {
         configuration.chipDetectValue = UInt32(try parseNumber(chipDetect, what: "--chip-detect"))
         configuration.timing = timing == .realistic ? .realistic : .off
         if let latencyMs { configuration.timing.adapterLatency = .microseconds(Int(latencyMs * 1000)) }
-        configuration.faults.lineFaults = try faults.map(Self.parseFault)
+        configuration.faults.lineFaults = try faults.map { text in
+            do throws(FaultSyntaxError) { return try FaultPlan.LineFault(parsing: text) } catch { throw ValidationError(error.description) }
+        }
 
         let stop = StopSignals()
         let twin = ESP8266Twin(configuration: configuration)
@@ -97,7 +99,20 @@ struct SimCommand: AsyncParsableCommand {
         console.info("twin: ESP8266EX, MAC \(configuration.mac), \(configuration.flashSize.name) flash, timing \(timing.rawValue), \(bootMode) mode; SIGINT or SIGTERM to stop")
 
         let onlineTask = online.map { broker in
-            Task { await Self.goOnline(twin, broker: broker, sampleInterval: sampleInterval, console: console) }
+            let parts = broker.split(separator: ":")
+            let host = String(parts.first ?? "localhost")
+            let port = parts.count > 1 ? Int(parts[1]) ?? MQTTBrokerLogin.defaultPort : MQTTBrokerLogin.defaultPort
+            let settings = TwinMQTTSettings(sampleInterval: .milliseconds(Int(sampleInterval * 1000)))
+            return Task {
+                await twin.stayOnline(broker: host, port: port, settings: settings) { event in
+                    switch event {
+                    case .online(let host, let port, let identity):
+                        console.info("twin: online at \(host):\(port) as \(identity.serial) (\(identity.meter))")
+                    case .cannotConnect(let host, let port, let error, let retryIn):
+                        console.info("twin: cannot go online at \(host):\(port): \(error); retrying in \(retryIn.components.seconds) s")
+                    }
+                }
+            }
         }
         await stop.wait()
         onlineTask?.cancel()
@@ -109,46 +124,6 @@ struct SimCommand: AsyncParsableCommand {
             }
         }
         console.json(SimReport(twin.counters))
-    }
-
-    /// Waits for a booted firmware to report its identity, then keeps the twin online with
-    /// it (again after each new boot with another identity) until cancelled.
-    static func goOnline(_ twin: ESP8266Twin, broker: String, sampleInterval: Double, console: Console) async {
-        let parts = broker.split(separator: ":")
-        let host = String(parts.first ?? "localhost")
-        let port = parts.count > 1 ? Int(parts[1]) ?? MQTTBrokerLogin.defaultPort : MQTTBrokerLogin.defaultPort
-        var client: TwinMQTTClient?
-        var current: FirmwareIdentity?
-        while !Task.isCancelled {
-            if let identity = twin.firmwareIdentity, identity != current {
-                await client?.stop()
-                client = nil
-                do {
-                    client = try await twin.goOnline(
-                        broker: host, port: port, settings: TwinMQTTSettings(sampleInterval: .milliseconds(Int(sampleInterval * 1000))))
-                    current = identity
-                    console.info("twin: online at \(host):\(port) as \(identity.serial) (\(identity.meter))")
-                } catch {
-                    console.info("twin: cannot go online at \(host):\(port): \(error); retrying in 2 s")
-                    try? await Task.sleep(for: .seconds(2))
-                }
-            }
-            try? await Task.sleep(for: .milliseconds(200))
-        }
-        await client?.stop()
-    }
-
-    static func parseFault(_ text: String) throws -> FaultPlan.LineFault {
-        let pieces = text.split(separator: "@")
-        guard pieces.count == 2, let index = Int(pieces[1]), index >= 0 else {
-            throw ValidationError("--fault '\(text)' is not KIND@N (flip@N, drop@N, pull@N)")
-        }
-        switch pieces[0] {
-        case "flip": return .flipByte(at: index)
-        case "drop": return .dropByte(at: index)
-        case "pull": return .pullCable(at: index)
-        default: throw ValidationError("--fault '\(text)': the kind must be flip, drop or pull")
-        }
     }
 }
 
