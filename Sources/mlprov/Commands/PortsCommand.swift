@@ -54,12 +54,7 @@ struct PortsCommand: ReportingCommand {
     }
 
     private func watchPorts(_ console: Console) async throws {
-        let stream: AsyncStream<AdapterWatchEvent>
-        do {
-            stream = try AdapterWatcher(ttyWait: .milliseconds(Int64(ttyWait * 1000))).watch()
-        } catch {
-            throw console.fail(error.description, help: error.help, json: output.json)
-        }
+        let stream = try AdapterWatcher(ttyWait: .milliseconds(Int64(ttyWait * 1000))).watch()
         if !output.json { console.info("Watching for USB serial adapters; Ctrl-C to stop.") }
         let json = output.json
         let ttyWait = ttyWait

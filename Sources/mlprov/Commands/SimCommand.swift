@@ -5,7 +5,7 @@ import ESPImage
 import Foundation
 import MQTT
 
-struct SimCommand: AsyncParsableCommand {
+struct SimCommand: ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "sim",
         abstract: "Run the device twin: an ESP8266 ROM loader on a pseudo-terminal.",
@@ -70,8 +70,7 @@ struct SimCommand: AsyncParsableCommand {
         guard FlashSize(name: flashSize) != nil else { throw ValidationError("--flash-size '\(flashSize)' is not a flash size") }
     }
 
-    func run() async throws {
-        let console = Console()
+    func run(console: Console) async throws {
         var configuration = TwinConfiguration()
         configuration.mac = MACAddress(mac) ?? TwinConfiguration.defaultMAC
         configuration.flashSize = FlashSize(name: flashSize) ?? .size1MB
@@ -87,14 +86,9 @@ struct SimCommand: AsyncParsableCommand {
         let stop = StopSignals()
         let twin = ESP8266Twin(configuration: configuration)
         if let flash, FileManager.default.fileExists(atPath: flash) {
-            do { try twin.loadFlash(fromFile: flash) } catch {
-                throw console.fail("cannot load the flash from \(flash): \(error)", help: "the file must be at most the flash size", json: false)
-            }
+            try twin.loadFlash(fromFile: flash)
         }
-        let front: TwinPTYFront
-        do { front = try twin.servePseudoTerminal() } catch {
-            throw console.fail(error.description, help: error.help, json: false)
-        }
+        let front = try twin.servePseudoTerminal()
         console.result("pty: \(front.slavePath)")
         console.info("twin: ESP8266EX, MAC \(configuration.mac), \(configuration.flashSize.name) flash, timing \(timing.rawValue), \(bootMode) mode; SIGINT or SIGTERM to stop")
 
@@ -119,9 +113,7 @@ struct SimCommand: AsyncParsableCommand {
         front.stop()
         twin.stop()
         if let flash {
-            do { try twin.dumpFlash(toFile: flash) } catch {
-                throw console.fail("cannot write the flash to \(flash): \(error)", help: nil, json: false)
-            }
+            try twin.dumpFlash(toFile: flash)
         }
         console.json(SimReport(twin.counters))
     }
