@@ -246,7 +246,8 @@ public struct ELFFile: Sendable {
             guard nameIndex < count else { throw .badSectionNameTableIndex(nameIndex, sectionCount: count) }
             let nameTable = sections[nameIndex]
             try checkContents(nameTable, in: bytes)
-            let names: [UInt8] = nameTable.hasFileContents
+            // An empty table may name any offset, even one past the end: it holds no bytes.
+            let names: [UInt8] = nameTable.hasFileContents && nameTable.size > 0
                 ? Array(bytes[Int(nameTable.offset)..<Int(nameTable.offset) + Int(nameTable.size)]) : []
             for index in sections.indices {
                 let nameOffset = bytes.readLE32(at: start + index * sectionHeaderSize) ?? 0

@@ -184,6 +184,21 @@ struct MalformedELFTests {
         }
     }
 
+    @Test("an empty section name table placed past the end of the file is an error naming it, not a crash")
+    func emptyNameTablePastTheEnd() async throws {
+        var bytes = try await fixture()
+        let elf = try ELFFile(parsing: bytes)
+        let nameIndex = Int(try #require(bytes.readLE16(at: 50)))
+        let header = Int(elf.header.sectionHeaderOffset) + nameIndex * 40
+        bytes.replaceSubrange(header + 16..<header + 20, with: le32(UInt32(bytes.count + 0x1000)))   // sh_offset past the end
+        bytes.replaceSubrange(header + 20..<header + 24, with: le32(0))                              // sh_size 0
+        let firstNamed = try #require(elf.sections.first { !$0.name.isEmpty })
+        let nameOffset = Int(try #require(bytes.readLE32(at: Int(elf.header.sectionHeaderOffset) + firstNamed.index * 40)))
+        #expect(throws: ELFError.nameOutOfTable(table: ".shstrtab", offset: nameOffset, tableSize: 0)) {
+            try ELFFile(parsing: bytes)
+        }
+    }
+
     @Test("a program header whose bytes lie past the end of the file is refused")
     func segmentOutOfFile() async throws {
         var bytes = try await fixture()
