@@ -287,6 +287,27 @@ struct ProfileErrorTests {
         ])
     }
 
+    @Test("an extra make variable's value cannot reach make's or the shell's expansion")
+    func extraVariableValuesAreInert() {
+        #expect(profileErrors("""
+            installation: {name: x}
+            firmware: {source: fw}
+            defaults:
+              extra_make_variables:
+                RUNS: "$(shell touch /tmp/mlprov-owned)"
+                TICKS: "`id`"
+                SPACED: "a b"
+                QUOTED: "it's"
+                PLAIN: -DFOO=1,2:3/4+5.6_x
+            devices: [{serial: 1, key: generate}]
+            """) == [
+            "site.yaml:5:11: defaults.extra_make_variables.RUNS: the value contains \"$\", which make or the shell would expand (letters, digits and _ . , : / + - =)",
+            "site.yaml:6:12: defaults.extra_make_variables.TICKS: the value contains \"`\", which make or the shell would expand (letters, digits and _ . , : / + - =)",
+            "site.yaml:7:13: defaults.extra_make_variables.SPACED: the value contains \" \", which make or the shell would expand (letters, digits and _ . , : / + - =)",
+            "site.yaml:8:13: defaults.extra_make_variables.QUOTED: the value contains \"'\", which make or the shell would expand (letters, digits and _ . , : / + - =)",
+        ])
+    }
+
     @Test("the network section: SSID length, one password source, broker host and port")
     func network() {
         #expect(profileErrors("""

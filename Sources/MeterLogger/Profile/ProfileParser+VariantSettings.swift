@@ -78,10 +78,26 @@ extension ProfileParser {
                               allowed: "a single line of text")
                 continue
             }
+            // The value reaches make on its command line and, through the Makefile, a shell:
+            // only characters neither of them expands are let through.
+            if let unsafe = value.unicodeScalars.first(where: { !Self.inertValueCharacters.contains($0) }) {
+                reader.report(.invalidValue, at: entry.value, itemPath, "the value contains \"\(unsafe)\", which make or the shell would expand",
+                              allowed: "letters, digits and _ . , : / + - =")
+                continue
+            }
             variables[name] = value
         }
         return variables
     }
+
+    /// What an extra make variable's value may hold: `[A-Za-z0-9_.,:/+=-]`.
+    static let inertValueCharacters: Set<Unicode.Scalar> = {
+        var allowed = Set<Unicode.Scalar>("_.,:/+-=".unicodeScalars)
+        for range in [("a", "z"), ("A", "Z"), ("0", "9")] as [(Unicode.Scalar, Unicode.Scalar)] {
+            for value in range.0.value...range.1.value { if let scalar = Unicode.Scalar(value) { allowed.insert(scalar) } }
+        }
+        return allowed
+    }()
 
     /// `[A-Z_][A-Z0-9_]*`.
     static func isMakeVariableName(_ name: String) -> Bool {
