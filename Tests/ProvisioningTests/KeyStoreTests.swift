@@ -165,4 +165,32 @@ struct KeyStoreTests {
         let issued = try store.issueKey(for: serial("2000002"))
         #expect(!String(describing: issued).contains(keyA) && String(describing: issued).contains("<redacted>"))
     }
+
+    @Test("one key is never recorded for two serials: an import naming it twice records nothing")
+    func importWithOneKeyOnTwoSerialsRecordsNothing() throws {
+        let store = try makeLedger()
+        let rows = [
+            KeyRow(serial: serial("3100001"), key: key(keyA), source: "boards.csv:1"),
+            KeyRow(serial: serial("3100002"), key: key(keyB), source: "boards.csv:2"),
+            KeyRow(serial: serial("3100003"), key: key(keyA), source: "boards.csv:3"),
+        ]
+        #expect(throws: KeyStoreError.keyShared(serial: "3100003", holder: "3100001", source: "boards.csv:3")) {
+            _ = try store.importKeys(rows, from: "boards.csv")
+        }
+        #expect(try store.entries().isEmpty, "the import is all or nothing")
+        let error = KeyStoreError.keyShared(serial: "3100003", holder: "3100001", source: "boards.csv:3")
+        #expect(hexRuns(in: error.description + (error.help ?? "")).isEmpty, "no key in the message")
+    }
+
+    @Test("a profile key equal to another serial's key is refused, naming both serials")
+    func profileKeyOfAnotherSerialIsRefused() throws {
+        let store = try makeLedger()
+        _ = try store.record(key(keyA), for: serial("3200001"), source: "block4.yaml")
+        #expect(throws: KeyStoreError.keyShared(serial: "3200002", holder: "3200001", source: "block5.yaml")) {
+            _ = try store.record(key(keyA), for: serial("3200002"), source: "block5.yaml")
+        }
+        #expect(try store.entry(for: serial("3200002")) == nil)
+        // The same key again for its own serial is fine.
+        #expect(try store.record(key(keyA), for: serial("3200001"), source: "block4.yaml").outcome == .existing)
+    }
 }

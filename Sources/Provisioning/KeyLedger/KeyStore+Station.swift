@@ -177,7 +177,7 @@ extension KeyStore {
         let issued: IssuedKey
         switch device.key {
         case .given(let key):
-            if try insert(db, serial: serial, key: key, origin: .profile, installation: installation, at: now) {
+            if try insert(db, serial: serial, key: key, origin: .profile, installation: installation, source: source, at: now) {
                 try log(db, serial.ledgerText, .recorded, "from \(source)", at: now)
                 issued = IssuedKey(serial: serial, key: key, outcome: .recorded)
             } else {
@@ -185,7 +185,7 @@ extension KeyStore {
                 issued = IssuedKey(serial: serial, key: key, outcome: .existing)
             }
         case .generate:
-            if try insert(db, serial: serial, key: fresh, origin: .generated, installation: installation, at: now) {
+            if try insert(db, serial: serial, key: fresh, origin: .generated, installation: installation, source: "a generated key", at: now) {
                 try log(db, serial.ledgerText, .generated, installation.map { "installation \($0)" } ?? "", at: now)
                 issued = IssuedKey(serial: serial, key: fresh, outcome: .generated)
             } else {

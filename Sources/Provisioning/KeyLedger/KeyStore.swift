@@ -69,7 +69,7 @@ public final class KeyStore: Sendable {
         return try transaction { db in
             let now = self.timestamp()
             if let candidate {
-                let inserted = try self.insert(db, serial: serial, key: candidate, origin: .generated, installation: installation, at: now)
+                let inserted = try self.insert(db, serial: serial, key: candidate, origin: .generated, installation: installation, source: "a generated key", at: now)
                 if inserted {
                     try self.log(db, serial.ledgerText, .generated, installation.map { "installation \($0)" } ?? "", at: now)
                     return IssuedKey(serial: serial, key: candidate, outcome: .generated)
@@ -87,7 +87,7 @@ public final class KeyStore: Sendable {
     public func record(_ key: DeviceKey, for serial: MeterSerial, installation: String? = nil, source: String) throws(KeyStoreError) -> IssuedKey {
         try transaction { db in
             let now = self.timestamp()
-            if try self.insert(db, serial: serial, key: key, origin: .profile, installation: installation, at: now) {
+            if try self.insert(db, serial: serial, key: key, origin: .profile, installation: installation, source: source, at: now) {
                 try self.log(db, serial.ledgerText, .recorded, "from \(source)", at: now)
                 return IssuedKey(serial: serial, key: key, outcome: .recorded)
             }
@@ -147,7 +147,7 @@ public final class KeyStore: Sendable {
             var unchanged: [MeterSerial] = []
             var conflicts: [String] = []
             for row in rows {
-                if try self.insert(db, serial: row.serial, key: row.key, origin: .imported, installation: installation, at: now) {
+                if try self.insert(db, serial: row.serial, key: row.key, origin: .imported, installation: installation, source: row.source.isEmpty ? file : row.source, at: now) {
                     added.append(row.serial)
                     try self.log(db, row.serial.ledgerText, .imported, "from \(row.source.isEmpty ? file : row.source)", at: now)
                 } else if try self.recordedKey(db, row.serial) == row.key {
@@ -218,10 +218,15 @@ public final class KeyStore: Sendable {
 
     // MARK: SQL helpers (internal: the station's ledger extension, KeyStore+Station.swift, uses them)
 
-    /// INSERT … ON CONFLICT DO NOTHING; true when the row is new.
+    /// INSERT … ON CONFLICT DO NOTHING; true when the row is new. Throws `keyShared` when
+    /// another serial holds `key` already (`source` names where the key came from).
     func insert(
-        _ db: Database, serial: MeterSerial, key: DeviceKey, origin: KeyOrigin, installation: String?, at now: String
+        _ db: Database, serial: MeterSerial, key: DeviceKey, origin: KeyOrigin, installation: String?, source: String, at now: String
     ) throws -> Bool {
+        if let holder = try String.fetchOne(db, sql: #"SELECT serial FROM devices WHERE "key" = ? AND serial <> ?"#,
+                                            arguments: [key.hex, serial.ledgerText]) {
+            throw KeyStoreError.keyShared(serial: serial.ledgerText, holder: holder, source: source)
+        }
         try db.execute(sql: """
             INSERT INTO devices (serial, "key", origin, status, installation, created_at, created_by)
             VALUES (?, ?, ?, 'generated', ?, ?, ?)

@@ -16,6 +16,9 @@ public enum KeyStoreError: ReportableError, Hashable, Sendable, CustomStringConv
     case unknownSerial(String)
     /// The ledger already holds a different key for this serial than `source` gives.
     case keyConflict(serial: String, source: String)
+    /// The key given for `serial` is already the key of `holder`: one key on two boards
+    /// would let each read and forge the other's messages.
+    case keyShared(serial: String, holder: String, source: String)
     /// An import file's line is not `serial,key`.
     case importSyntax(file: String, line: Int, problem: String)
     /// An import that would change keys the ledger holds; nothing was imported.
@@ -47,6 +50,8 @@ public enum KeyStoreError: ReportableError, Hashable, Sendable, CustomStringConv
             "the key ledger has no key for serial \(serial)"
         case .keyConflict(let serial, let source):
             "the key ledger already holds a different key for serial \(serial) than \(source) gives"
+        case .keyShared(let serial, let holder, let source):
+            "\(source) gives serial \(serial) the key the ledger already holds for serial \(holder); nothing was recorded"
         case .importSyntax(let file, let line, let problem):
             "\(file):\(line): \(problem)"
         case .importConflicts(let file, let serials):
@@ -83,6 +88,8 @@ public enum KeyStoreError: ReportableError, Hashable, Sendable, CustomStringConv
         case .keyConflict:
             "a board flashed with a key can only be read with that key: find out which key the board carries "
                 + "before changing either; `mlprov keys export --csv` shows the ledger's"
+        case .keyShared:
+            "every board needs a key of its own: generate one (key: generate) or give the right key for one of the two serials"
         case .importSyntax:
             "each line is `serial,key`: a decimal serial and 32 hex characters; a first line `serial,key` is a header"
         case .importConflicts:
