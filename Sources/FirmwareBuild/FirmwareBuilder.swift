@@ -1,3 +1,4 @@
+import Basics
 import ESPImage
 import Foundation
 import Subprocess
@@ -44,12 +45,11 @@ public struct FirmwareBuilder: Sendable {
     /// Bumped when the way artefacts are made changes, so old cache entries are not reused.
     static let cacheFormat = "mlprov-firmware-cache-1"
 
-    /// `$XDG_CACHE_HOME/mlprov/firmware`, or `~/.cache/mlprov/firmware`.
-    public static var defaultCacheRoot: URL {
-        let environment = ProcessInfo.processInfo.environment
-        let base = environment["XDG_CACHE_HOME"].map { URL(fileURLWithPath: $0) }
-            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache")
-        return base.appendingPathComponent("mlprov/firmware")
+    /// `$XDG_CACHE_HOME/mlprov/firmware`, or `$HOME/.cache/mlprov/firmware`: beside the
+    /// ledger's `$HOME` (UserDirectories), never the password database's home while HOME
+    /// says otherwise.
+    public static func defaultCacheRoot(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+        URL(fileURLWithPath: UserDirectories.cacheHome(environment: environment)).appendingPathComponent("mlprov/firmware")
     }
 
     public init(cacheRoot: URL, esptool: String) {

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// Where the ledger lives by default, and how its folder and file are made private.
@@ -12,19 +13,7 @@ public enum LedgerLocation {
     /// `$XDG_DATA_HOME/mlprov/ledger.sqlite`, or `~/.local/share/mlprov/ledger.sqlite` when
     /// XDG_DATA_HOME is unset or relative (the XDG base directory spec ignores relative paths).
     public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        let dataHome: String
-        if let xdg = environment["XDG_DATA_HOME"], xdg.hasPrefix("/") {
-            dataHome = xdg
-        } else {
-            dataHome = homeDirectory(environment: environment) + "/.local/share"
-        }
-        return dataHome + "/mlprov/" + fileName
-    }
-
-    private static func homeDirectory(environment: [String: String]) -> String {
-        if let home = environment["HOME"], !home.isEmpty { return home }
-        if let entry = getpwuid(geteuid()), let dir = entry.pointee.pw_dir { return String(cString: dir) }
-        return FileManager.default.homeDirectoryForCurrentUser.path
+        UserDirectories.dataHome(environment: environment) + "/mlprov/" + fileName
     }
 
     /// Makes the folders of `folder` that are missing, each with mode 0700; folders that

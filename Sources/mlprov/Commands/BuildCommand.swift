@@ -89,7 +89,7 @@ func selectDevices(_ profile: InstallationProfile, serial: String?, all: Bool) t
 
 /// The builder with mlprov itself as the Makefile's ESPTOOL (elf2image).
 func firmwareBuilder(cache: String?) -> FirmwareBuilder {
-    let cacheRoot = cache.map { URL(fileURLWithPath: $0) } ?? FirmwareBuilder.defaultCacheRoot
+    let cacheRoot = cache.map { URL(fileURLWithPath: $0) } ?? FirmwareBuilder.defaultCacheRoot()
     let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     return FirmwareBuilder(cacheRoot: cacheRoot, esptool: me)
 }
