@@ -87,7 +87,7 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["ESPImage", "Provisioning", .product(name: "Subprocess", package: "swift-subprocess")],
+            dependencies: ["Basics", "ESPImage", "Provisioning", .product(name: "Subprocess", package: "swift-subprocess")],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "SerialLinkTests", dependencies: ["SerialLink"]),

@@ -34,7 +34,7 @@ public indirect enum FlasherError: ReportableError, Equatable, Sendable, CustomS
         switch self {
         case .link(let error): "\(error)"
         case .noResponse(let command, let timeout):
-            "no reply to \(command) within \(timeout.formattedSeconds)"
+            "no reply to \(command) within \(timeout.secondsText)"
         case .commandFailed(let command, let code):
             "the chip refused \(command): " + (code.map(Self.errorName) ?? "no status")
         case .syncFailed(let link, let attempts, let baud):
@@ -48,7 +48,7 @@ public indirect enum FlasherError: ReportableError, Equatable, Sendable, CustomS
         case .invalidPlan(let error): "\(error)"
         case .image(let part, let error): "\(part): \(error)"
         case .stubDidNotStart(let entry):
-            "the flasher stub started at \(hex(entry)) did not greet within \(LoaderSession.stubGreetingTimeout.formattedSeconds)"
+            "the flasher stub started at \(hex(entry)) did not greet within \(LoaderSession.stubGreetingTimeout.secondsText)"
         case .verifyFailed(let part, let expected, let found):
             "\(part) reads back wrong: MD5 \(found) on the chip, \(expected) sent"
         case .protectedRegionChanged(let region, let range):

@@ -1,3 +1,4 @@
+import Basics
 import ESPImage
 
 /// The stub side of a session: starting the RAM stub and the commands only a stub has.

@@ -1,3 +1,4 @@
+import Basics
 import ESPImage
 import Foundation
 import Subprocess
@@ -248,22 +249,4 @@ struct ManifestFile: Encodable {
     }
 
     func json() -> Data { FirmwareBuilder.encode(self) }
-}
-
-/// Kills a make that outlives its time limit; disarmed as soon as make has ended.
-final class Watchdog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var task: Task<Void, Never>?
-
-    func arm(after timeout: Duration, _ action: @escaping @Sendable () -> Void) {
-        let task = Task {
-            try? await Task.sleep(for: timeout)
-            if !Task.isCancelled { action() }
-        }
-        lock.withLock { self.task = task }
-    }
-
-    func disarm() {
-        lock.withLock { task?.cancel() }
-    }
 }

@@ -1,3 +1,5 @@
+import Basics
+
 /// A board's 16-byte master key (make variable KEY, 32 hex characters). Every way of
 /// printing it (`description`, `debugDescription`, `dump`, string interpolation, a
 /// containing value's default description) shows `<redacted>`; the key itself comes out
@@ -30,7 +32,7 @@ public struct DeviceKey: Hashable, Sendable, CustomStringConvertible, CustomDebu
 
     /// The key as 32 lower-case hex characters: the form given to make as KEY.
     public var hex: String {
-        storage.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        hexString(storage)
     }
 
     /// The 16 raw key bytes.

@@ -99,10 +99,7 @@ public enum MessageCrypto {
         return Array(bytes.dropLast(count))
     }
 
-    // MARK: Hex, as the debug commands and test vectors write messages
-
-    /// `bytes` as lowercase hex, two digits a byte.
-    public static func hex(_ bytes: [UInt8]) -> String { hexString(bytes) }
+    // MARK: Hex, as the debug commands and test vectors write messages (`hexString` writes it)
 
     /// The bytes `text` spells in hex (either case, an even number of digits; surrounding
     /// whitespace ignored). Nil for anything else.

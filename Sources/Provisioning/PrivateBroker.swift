@@ -170,9 +170,10 @@ func waitUntilAccepting(port: Int, within limit: Duration) async -> Bool {
 /// Writes `text` to a new file readable by its owner only (0600); returns its path.
 public func writePrivateFile(_ text: String, named name: String, in directory: URL) throws -> String {
     let path = directory.appendingPathComponent(name).path
-    guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
-        throw PrivateBrokerError(description: "cannot write \(path)")
+    do {
+        try AtomicFile.write(text, to: path)
+    } catch {
+        throw PrivateBrokerError(description: error.description)
     }
-    _ = chmod(path, 0o600)
     return path
 }

@@ -78,8 +78,8 @@ struct PortsCommand: AsyncParsableCommand {
                 }
             }
         }
-        // The stream only ends when cancelled: run until SIGINT or SIGTERM (StopSignals is sim's).
-        await StopSignals().wait()
+        // The stream only ends when cancelled: run until SIGINT or SIGTERM.
+        _ = await SignalCatcher([SIGINT, SIGTERM]).wait()
         task.cancel()
         await task.value
     }

@@ -135,17 +135,11 @@ struct WifiCommand: AsyncParsableCommand {
                 try await client.run(input, progress: { console.info($0) })
             }
         }
-        signal(SIGINT, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler {
+        let interrupt = SignalCatcher([SIGINT]) { _ in
             console.info("Interrupted: restoring the previous connection…")
             work.cancel()
         }
-        source.resume()
-        defer {
-            source.cancel()
-            signal(SIGINT, SIG_DFL)
-        }
+        defer { interrupt.stop() }
         return try await work.value
     }
 
