@@ -1,4 +1,5 @@
 import Basics
+import Crypto
 import ESPImage
 import SerialLink
 
@@ -29,6 +30,8 @@ public indirect enum FlasherError: ReportableError, Equatable, Sendable, CustomS
     case verifyFailed(part: String, expected: String, found: String)
     /// A region the plan had to leave alone reads differently after the write.
     case protectedRegionChanged(region: String, range: Range<Int>)
+    /// libcrypto could not compute a part's MD5.
+    case digest(CryptoError)
 
     public var description: String {
         switch self {
@@ -53,6 +56,7 @@ public indirect enum FlasherError: ReportableError, Equatable, Sendable, CustomS
             "\(part) reads back wrong: MD5 \(found) on the chip, \(expected) sent"
         case .protectedRegionChanged(let region, let range):
             "\(region) at \(hex(range.lowerBound))–\(hex(range.upperBound - 1)) changed during the write: it was not to be touched"
+        case .digest(let error): "cannot compute the MD5 to verify the write: \(error)"
         }
     }
 
@@ -78,6 +82,7 @@ public indirect enum FlasherError: ReportableError, Equatable, Sendable, CustomS
         case .verifyFailed: "check the power supply and the cable, then run again: parts are rewritten whole"
         case .protectedRegionChanged:
             "stop using this board's stub path: flash with --no-stub and report this (the saved configuration must be restored from a backup)"
+        case .digest(let error): error.help
         default: nil
         }
     }

@@ -1,4 +1,5 @@
 import Basics
+import Crypto
 import ESPImage
 import Foundation
 import Subprocess
@@ -59,18 +60,22 @@ public struct FirmwareBuilder: Sendable {
     }
 
     /// The cache key of `request`: source content, variables, secrets (hashed), init data path.
-    public func cacheKey(for request: BuildRequest, sourceHash: String) -> String {
-        var hasher = SHA256Hasher()
-        hasher.update("\(Self.cacheFormat)\0\(sourceHash)\0\(request.initDataPath)\0")
-        for variable in request.variables { hasher.update("v\0\(variable.name)=\(variable.value)\0") }
-        for secret in request.secrets { hasher.update("s\0\(secret.name)=\(secret.value)\0") }
-        return hasher.finish()
+    public func cacheKey(for request: BuildRequest, sourceHash: String) throws(BuildError) -> String {
+        do throws(CryptoError) {
+            var hasher = try SHA256()
+            try hasher.update("\(Self.cacheFormat)\0\(sourceHash)\0\(request.initDataPath)\0")
+            for variable in request.variables { try hasher.update("v\0\(variable.name)=\(variable.value)\0") }
+            for secret in request.secrets { try hasher.update("s\0\(secret.name)=\(secret.value)\0") }
+            return try hexString(hasher.finish())
+        } catch {
+            throw .hashing(error)
+        }
     }
 
     /// Builds one request, or returns its cached artefacts.
     public func build(_ request: BuildRequest) async throws(BuildError) -> BuildOutcome {
         let started = ContinuousClock.now
-        let key = cacheKey(for: request, sourceHash: try request.source.contentHash())
+        let key = try cacheKey(for: request, sourceHash: try request.source.contentHash())
         let entry = cacheRoot.appendingPathComponent("artefacts/\(key)")
         if let cached = Self.readArtefacts(in: entry) {
             return BuildOutcome(artefacts: cached, cacheHit: true, seconds: (ContinuousClock.now - started).seconds)
