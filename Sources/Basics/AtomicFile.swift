@@ -89,11 +89,6 @@ public struct AtomicFileError: ReportableError, Equatable {
     public let path: String
     public let reason: String
 
-    public init(path: String, reason: String) {
-        self.path = path
-        self.reason = reason
-    }
-
     public var description: String { "cannot write \(path): \(reason)" }
     public var help: String? { "check that the folder exists and that you may write to it" }
 }

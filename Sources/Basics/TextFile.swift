@@ -26,11 +26,6 @@ public struct TextFileError: ReportableError, Equatable {
     public let path: String
     public let reason: String
 
-    public init(path: String, reason: String) {
-        self.path = path
-        self.reason = reason
-    }
-
     public var description: String { "cannot read \(path): \(reason)" }
     public var help: String? { "check the path and the file's permissions" }
 }
