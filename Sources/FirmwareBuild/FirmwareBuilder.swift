@@ -227,9 +227,7 @@ public struct FirmwareBuilder: Sendable {
     }
 
     private func writePrivate(_ data: Data, to url: URL) throws(BuildError) {
-        guard FileManager.default.createFile(atPath: url.path, contents: data, attributes: [.posixPermissions: 0o600]) else {
-            throw .workspace(path: url.path, reason: "cannot write the file")
-        }
+        do { try AtomicFile.write(Array(data), to: url.path) } catch { throw .workspace(path: url.path, reason: error.reason) }
     }
 }
 

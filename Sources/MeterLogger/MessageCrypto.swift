@@ -127,28 +127,12 @@ public enum MessageCrypto {
     /// The bytes `text` spells in hex (either case, an even number of digits; surrounding
     /// whitespace ignored). Nil for anything else.
     public static func bytes(hex text: String) -> [UInt8]? {
-        let digits = Array(text.utf8.drop(while: isSpace).reversed().drop(while: isSpace).reversed())
-        guard digits.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(digits.count / 2)
-        for index in stride(from: 0, to: digits.count, by: 2) {
-            guard let high = nibble(digits[index]), let low = nibble(digits[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-        }
-        return bytes
+        let digits = text.utf8.drop(while: isSpace).reversed().drop(while: isSpace).reversed()
+        return hexBytes(String(decoding: digits, as: UTF8.self))
     }
 
     private static func isSpace(_ byte: UInt8) -> Bool {
         byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\t")
-    }
-
-    private static func nibble(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }
 
