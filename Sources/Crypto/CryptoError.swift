@@ -8,11 +8,6 @@ public struct CryptoError: ReportableError, Equatable {
     public let operation: String
     public let reason: String
 
-    public init(operation: String, reason: String) {
-        self.operation = operation
-        self.reason = reason
-    }
-
     public var description: String { "\(operation): \(reason)" }
     public var help: String? { "check that libcrypto (OpenSSL 3) is installed and working" }
 

@@ -63,9 +63,8 @@ struct CryptoTypeTests {
             _ = try cipher.update(sealed)
             return try cipher.finish()
         }
-        #expect(throws: CryptoError(operation: "AES-128-CBC", reason: "it needs a 16-byte key and IV")) {
-            try AES128CBC(.encrypt, key: [1, 2, 3], iv: iv, padding: true)
-        }
+        let refused = #expect(throws: CryptoError.self) { try AES128CBC(.encrypt, key: [1, 2, 3], iv: iv, padding: true) }
+        #expect(refused?.description == "AES-128-CBC: it needs a 16-byte key and IV")
     }
 
     @Test("random bytes come in the length asked for and differ between calls")
