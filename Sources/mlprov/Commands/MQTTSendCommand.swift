@@ -55,7 +55,7 @@ struct MQTTBrokerOptions: ParsableArguments {
                 throw CommandFailure(
                     message: "the \(what) file \(path) is open to others (mode \(String(mode, radix: 8)))",
                     help: "run chmod 600 \(path)")
-            case .unreadable(let failure) where failure.reason == "no such file":
+            case .unreadable(let failure) where failure.problem == .missing:
                 throw CommandFailure(message: "cannot read the \(what) file \(path): no such file", help: "check the path")
             case .unreadable:
                 throw CommandFailure(message: "cannot read the \(what) file \(path)", help: "check its permissions; it holds the \(what) as UTF-8 text on one line")
