@@ -109,6 +109,7 @@ let package = Package(
         ),
         // COpenSSL directly: the message-format tests check MeterLogger against raw libcrypto calls.
         .testTarget(name: "MeterLoggerTests", dependencies: ["MeterLogger", "ESPImage", "TestSupport", "COpenSSL"]),
+        .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport"]),
         .testTarget(

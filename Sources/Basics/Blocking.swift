@@ -10,6 +10,8 @@ public func blocking<T: Sendable, Failure: Error>(
 ) async throws(Failure) -> T {
     let result: Result<T, Failure> = await withCheckedContinuation { continuation in
         let thread = Thread {
+            // Named from inside too: on Linux a new thread otherwise keeps its creator's name.
+            Thread.current.name = name
             do throws(Failure) {
                 continuation.resume(returning: .success(try body()))
             } catch {
