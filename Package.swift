@@ -17,7 +17,7 @@ let package = Package(
         .package(url: "https://github.com/swhitty/FlyingFox", exact: "0.27.1"),
     ],
     targets: [
-        // OpenSSL's libcrypto (SHA-256 for cache keys; AES/HMAC for MeterLogger's messages).
+        // OpenSSL's libcrypto; only Crypto imports it.
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // libmosquitto, the MQTT client library the boards' broker side is tested with.
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
@@ -25,8 +25,14 @@ let package = Package(
         .systemLibrary(name: "CLibUSB", pkgConfig: "libusb-1.0", providers: [.apt(["libusb-1.0-0-dev"])]),
         // zlib: deflate for the flasher stub's compressed writes.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        // What every library shares: the error protocol (what failed, help, cause).
+        // What every library shares: the error protocol (what failed, help, cause), hex and
+        // Duration text, secret-file reads, atomic private writes, signals, blocking work.
         .target(name: "Basics"),
+        // libcrypto behind owning non-copyable types: SHA-256 (cache keys), MD5 (the stub's
+        // verification), HMAC-SHA256 and AES-128-CBC (MeterLogger's messages), random bytes.
+        .target(name: "Crypto", dependencies: ["Basics", "COpenSSL"]),
+        // The few libc calls Swift's Glibc module leaves out (getxattr).
+        .target(name: "CSysShim"),
         // termios2 shim: any baud rate (74880, 1500000) and reading the rate back.
         .target(name: "CTermios"),
         // Byte links: termios serial port, pseudo-terminal pair, in-memory pair.
@@ -34,13 +40,13 @@ let package = Package(
         // ESP8266 image format: header, segments, checksum, flash parameters.
         .target(name: "ESPImage", dependencies: ["Basics"]),
         // ESP8266 ROM loader protocol: SLIP, commands, session, flash plans.
-        .target(name: "ESPFlasher", dependencies: ["Basics", "SerialLink", "ESPImage", "CZlib", "COpenSSL"]),
+        .target(name: "ESPFlasher", dependencies: ["Basics", "Crypto", "SerialLink", "ESPImage", "CZlib"]),
         // USB serial adapters: enumeration (libusb), sysfs tty/by-path mapping, hotplug stream.
-        .target(name: "DeviceDiscovery", dependencies: ["Basics", "CLibUSB", "SerialLink"]),
+        .target(name: "DeviceDiscovery", dependencies: ["Basics", "CLibUSB", "CSysShim", "SerialLink"]),
         // The device's domain: profiles → variants → make variables, sw_version import.
         .target(
             name: "MeterLogger",
-            dependencies: ["Basics", "ESPImage", "COpenSSL", .product(name: "Yams", package: "Yams")]
+            dependencies: ["Basics", "Crypto", "ESPImage", .product(name: "Yams", package: "Yams")]
         ),
         // An MQTT client over libmosquitto: connect with user/password, publish, subscribe.
         .target(name: "MQTT", dependencies: ["Basics", "CMosquitto"]),
@@ -48,19 +54,19 @@ let package = Package(
         .target(
             name: "Provisioning",
             dependencies: [
-                "Basics", "MeterLogger", "MQTT", "COpenSSL", .product(name: "GRDB", package: "GRDB.swift"),
+                "Basics", "Crypto", "MeterLogger", "MQTT", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ]
         ),
         // Runs the firmware's make per variant in isolated work dirs; caches artefacts.
         .target(
             name: "FirmwareBuild",
-            dependencies: ["Basics", "MeterLogger", "ESPImage", "COpenSSL", .product(name: "Subprocess", package: "swift-subprocess")]
+            dependencies: ["Basics", "Crypto", "MeterLogger", "ESPImage", .product(name: "Subprocess", package: "swift-subprocess")]
         ),
         // The device twin: an ESP8266 ROM emulator with flash, timing and fault models.
         .target(
             name: "DeviceSim",
-            dependencies: ["Basics", "SerialLink", "ESPFlasher", "ESPImage", "MeterLogger", "MQTT", "CZlib", .product(name: "FlyingFox", package: "FlyingFox")]
+            dependencies: ["Basics", "Crypto", "SerialLink", "ESPFlasher", "ESPImage", "MeterLogger", "MQTT", "CZlib", .product(name: "FlyingFox", package: "FlyingFox")]
         ),
         // The flashing station: boards on ports (fixed or hotplugged), provisioned in parallel.
         .target(
@@ -92,7 +98,7 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["ESPImage", "Provisioning", .product(name: "Subprocess", package: "swift-subprocess")],
+            dependencies: ["Basics", "Crypto", "ESPImage", "Provisioning", .product(name: "Subprocess", package: "swift-subprocess")],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "SerialLinkTests", dependencies: ["SerialLink"]),
@@ -106,7 +112,10 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ]
         ),
-        .testTarget(name: "MeterLoggerTests", dependencies: ["MeterLogger", "ESPImage", "TestSupport"]),
+        // COpenSSL directly: the message-format tests check MeterLogger against raw libcrypto calls.
+        .testTarget(name: "MeterLoggerTests", dependencies: ["MeterLogger", "ESPImage", "TestSupport", "COpenSSL"]),
+        .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
+        .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport"]),
         .testTarget(
             name: "ProvisioningTests",

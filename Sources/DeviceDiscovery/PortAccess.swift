@@ -1,3 +1,4 @@
+import CSysShim
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -44,12 +45,9 @@ struct PortAccess: Sendable, Hashable {
     /// (version 2, u32), then entries of tag (u16), permissions (u16), id (u32); tag 2 is
     /// ACL_USER. (Layout: the kernel's include/uapi/linux/posix_acl_xattr.h.)
     static func aclUsers(_ path: String) -> [UInt32: UInt32] {
-        // getxattr is glibc's, declared in <sys/xattr.h>, which the Glibc module leaves out.
-        typealias GetXattr = @convention(c) (UnsafePointer<CChar>, UnsafePointer<CChar>, UnsafeMutableRawPointer?, Int) -> Int
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "getxattr") else { return [:] }
-        let getxattr = unsafeBitCast(symbol, to: GetXattr.self)
+        // getxattr comes through CSysShim: the Glibc module leaves out <sys/xattr.h>.
         var buffer = [UInt8](repeating: 0, count: 1024)
-        let length = buffer.withUnsafeMutableBytes { getxattr(path, "system.posix_acl_access", $0.baseAddress, $0.count) }
+        let length = buffer.withUnsafeMutableBytes { csys_getxattr(path, "system.posix_acl_access", $0.baseAddress, $0.count) }
         guard length >= 4 else { return [:] }
         return parseACL(Array(buffer[..<length]))
     }

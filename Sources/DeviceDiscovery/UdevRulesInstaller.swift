@@ -1,3 +1,4 @@
+import Basics
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -63,20 +64,20 @@ public struct UdevRulesInstaller: Sendable {
             throw .needsRoot(action: action, command: "sudo \(invocation)")
         }
         var staged: [(temporary: String, target: String)] = []
-        do throws(DiscoveryError) {
+        do throws(AtomicFileError) {
             for file in files {
                 let target = path(of: file)
-                staged.append((try StagedFile.write(file.text, besides: target, mode: Self.fileMode), target))
+                staged.append((try AtomicFile.stage(Array(file.text.utf8), besides: target, mode: Self.fileMode), target))
             }
             while let (temporary, target) = staged.first {
-                guard rename(temporary, target) == 0 else { throw .writeFailed(path: target, reason: String(cString: strerror(errno))) }
                 staged.removeFirst()
+                try AtomicFile.commit(temporary, to: target)
             }
         } catch {
             for (temporary, _) in staged { unlink(temporary) }
-            throw error
+            throw .writeFailed(path: error.path, reason: error.reason)
         }
-        StagedFile.syncFolder(folder)
+        AtomicFile.syncFolder(folder)
         for command in reloadCommands { try run(command) }
     }
 

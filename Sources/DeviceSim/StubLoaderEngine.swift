@@ -1,3 +1,4 @@
+import Crypto
 import ESPFlasher
 import ESPImage
 
@@ -400,7 +401,11 @@ public struct StubLoaderEngine: Sendable {
         }
         guard withinFlashSize(address, size) else { return answer(.spiFlashMD5, error: .badDataLength) }
         guard Int(address) + Int(size) <= flash.size else { return answer(.spiFlashMD5, error: .failedSPIOperation) }
-        return answer(.spiFlashMD5, body: MD5.digest(flash.read(Int(address)..<(Int(address) + Int(size)))))
+        // libcrypto failing to hash is answered like a failed flash read.
+        guard let digest = try? MD5.digest(flash.read(Int(address)..<(Int(address) + Int(size)))) else {
+            return answer(.spiFlashMD5, error: .failedSPIOperation)
+        }
+        return answer(.spiFlashMD5, body: digest)
     }
 
     private mutating func eraseFlash(_ request: Request, flash: inout FlashMemory) -> Outcome {

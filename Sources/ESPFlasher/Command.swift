@@ -1,3 +1,4 @@
+import Basics
 import ESPImage
 
 /// The ROM loader's command opcodes. A struct rather than an enum so that opcodes this

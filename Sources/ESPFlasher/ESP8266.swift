@@ -1,3 +1,4 @@
+import Basics
 import ESPImage
 
 /// Facts about the ESP8266 and its ROM loader, as data (facts/esp8266-rom-protocol.md).
@@ -112,9 +113,6 @@ public struct MACAddress: Hashable, Sendable, CustomStringConvertible {
 
     /// Lowercase, colon-separated, as esptool prints it.
     public var description: String {
-        bytes.map { byte in
-            let text = String(byte, radix: 16)
-            return text.count == 1 ? "0" + text : text
-        }.joined(separator: ":")
+        bytes.map { hexString([$0]) }.joined(separator: ":")
     }
 }

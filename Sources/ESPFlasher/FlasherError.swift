@@ -1,4 +1,5 @@
 import Basics
+import Crypto
 import ESPImage
 import SerialLink
 
@@ -29,12 +30,14 @@ public indirect enum FlasherError: ReportableError, Equatable, Sendable, CustomS
     case verifyFailed(part: String, expected: String, found: String)
     /// A region the plan had to leave alone reads differently after the write.
     case protectedRegionChanged(region: String, range: Range<Int>)
+    /// libcrypto could not compute a part's MD5.
+    case digest(CryptoError)
 
     public var description: String {
         switch self {
         case .link(let error): "\(error)"
         case .noResponse(let command, let timeout):
-            "no reply to \(command) within \(timeout.formattedSeconds)"
+            "no reply to \(command) within \(timeout.secondsText)"
         case .commandFailed(let command, let code):
             "the chip refused \(command): " + (code.map(Self.errorName) ?? "no status")
         case .syncFailed(let link, let attempts, let baud):
@@ -48,11 +51,12 @@ public indirect enum FlasherError: ReportableError, Equatable, Sendable, CustomS
         case .invalidPlan(let error): "\(error)"
         case .image(let part, let error): "\(part): \(error)"
         case .stubDidNotStart(let entry):
-            "the flasher stub started at \(hex(entry)) did not greet within \(LoaderSession.stubGreetingTimeout.formattedSeconds)"
+            "the flasher stub started at \(hex(entry)) did not greet within \(LoaderSession.stubGreetingTimeout.secondsText)"
         case .verifyFailed(let part, let expected, let found):
             "\(part) reads back wrong: MD5 \(found) on the chip, \(expected) sent"
         case .protectedRegionChanged(let region, let range):
             "\(region) at \(hex(range.lowerBound))–\(hex(range.upperBound - 1)) changed during the write: it was not to be touched"
+        case .digest(let error): "cannot compute the MD5 to verify the write: \(error)"
         }
     }
 
@@ -78,6 +82,7 @@ public indirect enum FlasherError: ReportableError, Equatable, Sendable, CustomS
         case .verifyFailed: "check the power supply and the cable, then run again: parts are rewritten whole"
         case .protectedRegionChanged:
             "stop using this board's stub path: flash with --no-stub and report this (the saved configuration must be restored from a backup)"
+        case .digest(let error): error.help
         default: nil
         }
     }

@@ -1,3 +1,5 @@
+import Basics
+import Crypto
 import ESPImage
 
 /// The stub side of a session: starting the RAM stub and the commands only a stub has.
@@ -85,7 +87,8 @@ extension LoaderSession {
     private func writeCompressed(_ part: FlashPart, stub: FlasherStub, progress: (FlashEvent) -> Void) throws(FlasherError) {
         let started = ContinuousClock.now
         let compressed = ZlibStream.compress(part.bytes, windowBits: stub.maxWindowBits)
-        let expected = MD5.digest(part.bytes)
+        let expected: [UInt8]
+        do { expected = try MD5.digest(part.bytes) } catch { throw .digest(error) }
         var attempt = 1
         while true {
             do throws(FlasherError) {

@@ -35,17 +35,3 @@ extension Collection where Element == UInt8, Index == Int {
         return UInt16(self[start]) | UInt16(self[start + 1]) << 8
     }
 }
-
-/// Formats `value` as 0x-prefixed hex with at least `digits` digits: hex(0x76000) = "0x00076000".
-public func hex(_ value: some BinaryInteger, digits: Int = 8) -> String {
-    let text = String(value, radix: 16)
-    return "0x" + String(repeating: "0", count: Swift.max(0, digits - text.count)) + text
-}
-
-/// Lowercase hex digits of `bytes`, two per byte, no prefix: hexString([0xAB, 0x01]) = "ab01".
-public func hexString(_ bytes: some Sequence<UInt8>) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    var text: [UInt8] = []
-    for byte in bytes { text += [digits[Int(byte >> 4)], digits[Int(byte & 0xF)]] }
-    return String(decoding: text, as: UTF8.self)
-}

@@ -1,3 +1,5 @@
+import Basics
+
 /// What `image-info` reports about an ESP8266 v1 image file, with the same facts
 /// `esptool --chip esp8266 image-info FILE` prints: header fields (flash settings by name),
 /// segments with their memory region, stored and computed checksum, image and file length.

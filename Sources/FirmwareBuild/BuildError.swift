@@ -1,4 +1,5 @@
 import Basics
+import Crypto
 /// Why a firmware build failed. Messages never contain a secret (KEY, SERIAL).
 public enum BuildError: ReportableError, Equatable, Sendable, CustomStringConvertible {
     case sourceMissing(path: String)
@@ -14,6 +15,8 @@ public enum BuildError: ReportableError, Equatable, Sendable, CustomStringConver
     case makeFailed(label: String, exitCode: Int32?, logTail: [String], logPath: String)
     /// make succeeded but an expected output is missing.
     case outputMissing(label: String, path: String)
+    /// libcrypto could not hash the sources or the cache key.
+    case hashing(CryptoError)
 
     public var description: String {
         switch self {
@@ -27,6 +30,7 @@ public enum BuildError: ReportableError, Equatable, Sendable, CustomStringConver
             "building \(label) failed (make exited \(exitCode.map(String.init) ?? "by a signal")); the end of its log (\(logPath)):\n"
                 + tail.map { "  " + $0 }.joined(separator: "\n")
         case .outputMissing(let label, let path): "building \(label) did not produce \(path)"
+        case .hashing(let error): "cannot compute the build's cache key: \(error)"
         }
     }
 
@@ -37,7 +41,13 @@ public enum BuildError: ReportableError, Equatable, Sendable, CustomStringConver
         case .makeNotRunnable: "install make and the ESP8266 cross compiler (scripts/setup does)"
         case .makeFailed: "fix the firmware source or the variables; the whole log is kept at the path shown"
         case .outputMissing: "the Makefile must write firmware/0x00000.bin, firmware/0x10000.bin and webpages.espfs"
+        case .hashing(let error): error.help
         default: nil
         }
+    }
+
+    public var cause: (any ReportableError)? {
+        if case .hashing(let error) = self { return error }
+        return nil
     }
 }

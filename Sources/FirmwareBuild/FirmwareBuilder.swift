@@ -1,4 +1,5 @@
 import Basics
+import Crypto
 import ESPImage
 import Foundation
 import Subprocess
@@ -58,18 +59,22 @@ public struct FirmwareBuilder: Sendable {
     }
 
     /// The cache key of `request`: source content, variables, secrets (hashed), init data path.
-    public func cacheKey(for request: BuildRequest, sourceHash: String) -> String {
-        var hasher = SHA256Hasher()
-        hasher.update("\(Self.cacheFormat)\0\(sourceHash)\0\(request.initDataPath)\0")
-        for variable in request.variables { hasher.update("v\0\(variable.name)=\(variable.value)\0") }
-        for secret in request.secrets { hasher.update("s\0\(secret.name)=\(secret.value)\0") }
-        return hasher.finish()
+    public func cacheKey(for request: BuildRequest, sourceHash: String) throws(BuildError) -> String {
+        do throws(CryptoError) {
+            var hasher = try SHA256()
+            try hasher.update("\(Self.cacheFormat)\0\(sourceHash)\0\(request.initDataPath)\0")
+            for variable in request.variables { try hasher.update("v\0\(variable.name)=\(variable.value)\0") }
+            for secret in request.secrets { try hasher.update("s\0\(secret.name)=\(secret.value)\0") }
+            return try hexString(hasher.finish())
+        } catch {
+            throw .hashing(error)
+        }
     }
 
     /// Builds one request, or returns its cached artefacts.
     public func build(_ request: BuildRequest) async throws(BuildError) -> BuildOutcome {
         let started = ContinuousClock.now
-        let key = cacheKey(for: request, sourceHash: try request.source.contentHash())
+        let key = try cacheKey(for: request, sourceHash: try request.source.contentHash())
         let entry = cacheRoot.appendingPathComponent("artefacts/\(key)")
         if let cached = Self.readArtefacts(in: entry) {
             return BuildOutcome(artefacts: cached, cacheHit: true, seconds: (ContinuousClock.now - started).seconds)
@@ -221,9 +226,7 @@ public struct FirmwareBuilder: Sendable {
     }
 
     private func writePrivate(_ data: Data, to url: URL) throws(BuildError) {
-        guard FileManager.default.createFile(atPath: url.path, contents: data, attributes: [.posixPermissions: 0o600]) else {
-            throw .workspace(path: url.path, reason: "cannot write the file")
-        }
+        do { try AtomicFile.write(Array(data), to: url.path) } catch { throw .workspace(path: url.path, reason: error.reason) }
     }
 }
 
@@ -248,22 +251,4 @@ struct ManifestFile: Encodable {
     }
 
     func json() -> Data { FirmwareBuilder.encode(self) }
-}
-
-/// Kills a make that outlives its time limit; disarmed as soon as make has ended.
-final class Watchdog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var task: Task<Void, Never>?
-
-    func arm(after timeout: Duration, _ action: @escaping @Sendable () -> Void) {
-        let task = Task {
-            try? await Task.sleep(for: timeout)
-            if !Task.isCancelled { action() }
-        }
-        lock.withLock { self.task = task }
-    }
-
-    func disarm() {
-        lock.withLock { task?.cancel() }
-    }
 }

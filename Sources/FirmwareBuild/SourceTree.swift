@@ -1,3 +1,5 @@
+import Basics
+import Crypto
 import Foundation
 
 /// A make-based firmware source tree, identified by a hash of its content: the relative
@@ -40,15 +42,20 @@ public struct SourceTree: Sendable {
 
     /// SHA-256 over every source file's path, mode and content.
     public func contentHash() throws(BuildError) -> String {
-        var hasher = SHA256Hasher()
+        var hasher: SHA256
+        do { hasher = try SHA256() } catch { throw .hashing(error) }
         for path in try files() {
             let full = directory.appendingPathComponent(path).path
             guard let data = FileManager.default.contents(atPath: full) else { throw .sourceUnreadable(path: full) }
             let executable = FileManager.default.isExecutableFile(atPath: full)
-            hasher.update("\(path)\0\(executable ? "x" : "-")\0\(data.count)\0")
-            hasher.update(data)
+            do {
+                try hasher.update("\(path)\0\(executable ? "x" : "-")\0\(data.count)\0")
+                try hasher.update(Array(data))
+            } catch {
+                throw .hashing(error)
+            }
         }
-        return hasher.finish()
+        do { return try hexString(hasher.finish()) } catch { throw .hashing(error) }
     }
 
     /// Copies the source files into `destination` (created), keeping executable bits.

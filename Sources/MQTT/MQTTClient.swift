@@ -1,3 +1,4 @@
+import Basics
 import CMosquitto
 import Foundation
 import Synchronization
@@ -112,7 +113,7 @@ public final class MQTTClient: Sendable {
             failure = .timedOut(operation: "connecting to the MQTT broker at \(login.host):\(login.port)", after: timeout)
         }
         handle.events.connectionStopped()
-        await offThePool { handle.stop() }
+        await blocking("mosquitto stop") { handle.stop() }
         throw failure
     }
 
@@ -166,7 +167,7 @@ public final class MQTTClient: Sendable {
     public func disconnect() async {
         let handle = self.handle
         handle.events.connectionStopped()
-        await offThePool { handle.stop() }
+        await blocking("mosquitto stop") { handle.stop() }
         handle.events.finish()
     }
 

@@ -67,22 +67,3 @@ final class OneShot<Value: Sendable>: Sendable {
         continuation?.resume(returning: value)
     }
 }
-
-/// Runs a blocking call (a libmosquitto call that may resolve a host name or join its
-/// network thread) on a thread of its own and awaits the result, so that the cooperative
-/// pool never waits on it.
-func offThePool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { continuation in
-        Thread.detachNewThread { continuation.resume(returning: body()) }
-    }
-}
-
-extension Duration {
-    /// "5 s", "0.25 s": durations in messages.
-    var secondsText: String {
-        let (seconds, attoseconds) = components
-        let value = Double(seconds) + Double(attoseconds) / 1e18
-        if value == value.rounded() { return "\(Int(value)) s" }
-        return "\((value * 100).rounded() / 100) s"
-    }
-}

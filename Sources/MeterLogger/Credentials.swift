@@ -69,15 +69,14 @@ public struct Credentials: Hashable, Sendable, CustomStringConvertible, CustomDe
     /// surrounding whitespace ignored). Like ssh with its keys, and like a profile's wifi
     /// password file, a file others can read or write is refused, not used.
     public static func readKey(file path: String) throws(CredentialsError) -> DeviceKey {
-        let url = URL(fileURLWithPath: path)
-        if let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int,
-           mode & 0o077 != 0 {
-            throw .keyFileNotPrivate(path, mode: mode)
-        }
         let text: String
-        switch FileText.read(url) {
-        case .success(let contents): text = contents
-        case .failure(let failure): throw .keyFileUnreadable(path, reason: failure.reason)
+        do {
+            text = try OwnerOnlyFile.read(path)
+        } catch {
+            switch error {
+            case .notPrivate(_, let mode): throw .keyFileNotPrivate(path, mode: mode)
+            case .unreadable(let failure): throw .keyFileUnreadable(path, reason: failure.reason)
+            }
         }
         return try parseKey(text, source: "the key file \(path)")
     }

@@ -120,7 +120,7 @@ public struct DemoFirmwareConfig: Sendable, Equatable, CustomStringConvertible, 
     public func revealAPPassword() -> String { String(key.hex.prefix(Self.apPasswordLength)) }
 
     public var description: String {
-        "DemoFirmwareConfig(meter: \(meter.rawValue), serial: \(serial), flags: \(ESPImage.hex(flags)), key: redacted)"
+        "DemoFirmwareConfig(meter: \(meter.rawValue), serial: \(serial), flags: \(Basics.hex(flags)), key: redacted)"
     }
 
     public var customMirror: Mirror {
@@ -149,7 +149,7 @@ public struct DemoFirmwareConfig: Sendable, Equatable, CustomStringConvertible, 
             + "MeterLogger demo firmware\r\n"
             + "meter: \(meter.rawValue)\r\n"
             + "serial: \(serial)\r\n"
-            + "flags: \(ESPImage.hex(flags))\r\n"
+            + "flags: \(Basics.hex(flags))\r\n"
             + "options:\(optionText)\r\n"
             + "ssid: \(ssid)\r\n"
             + "ready\r\n"
@@ -272,7 +272,7 @@ public enum DemoFirmwareConfigError: ReportableError, Equatable, Sendable, Custo
         case .unknownMeterType(let code, let offset):
             "MLCF flags at byte \(offset): unknown meter type \(code)"
         case .unknownFlags(let bits, let offset):
-            "MLCF flags at byte \(offset): unknown bits \(ESPImage.hex(bits))"
+            "MLCF flags at byte \(offset): unknown bits \(Basics.hex(bits))"
         case .badSerial(let offset):
             "MLCF serial at byte \(offset) is not 1 to \(DemoFirmwareConfig.maxSerialLength) printable characters padded with NUL"
         case .apPasswordMismatch(let offset):

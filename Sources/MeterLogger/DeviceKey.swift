@@ -1,3 +1,5 @@
+import Basics
+
 /// A board's 16-byte master key (make variable KEY, 32 hex characters). Every way of
 /// printing it (`description`, `debugDescription`, `dump`, string interpolation, a
 /// containing value's default description) shows `<redacted>`; the key itself comes out
@@ -11,14 +13,7 @@ public struct DeviceKey: Hashable, Sendable, CustomStringConvertible, CustomDebu
 
     /// Parses 32 hexadecimal characters, either case. Nil for anything else.
     public init?(hex: String) {
-        let digits = Array(hex.utf8)
-        guard digits.count == 2 * Self.byteCount else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(Self.byteCount)
-        for index in stride(from: 0, to: digits.count, by: 2) {
-            guard let high = Self.nibble(digits[index]), let low = Self.nibble(digits[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-        }
+        guard hex.utf8.count == 2 * Self.byteCount, let bytes = hexBytes(hex) else { return nil }
         storage = bytes
     }
 
@@ -30,7 +25,7 @@ public struct DeviceKey: Hashable, Sendable, CustomStringConvertible, CustomDebu
 
     /// The key as 32 lower-case hex characters: the form given to make as KEY.
     public var hex: String {
-        storage.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        hexString(storage)
     }
 
     /// The 16 raw key bytes.
@@ -47,19 +42,10 @@ public struct DeviceKey: Hashable, Sendable, CustomStringConvertible, CustomDebu
             return "a key is 32 hex characters, this one has \(count)"
         }
         let scalars = Array(text.unicodeScalars)
-        if let offset = scalars.firstIndex(where: { !$0.isASCII || nibble(UInt8($0.value)) == nil }) {
+        if let offset = scalars.firstIndex(where: { !$0.isASCII || hexDigitValue(UInt8($0.value)) == nil }) {
             return "character \(offset + 1) of the key is not a hex digit"
         }
         return nil
-    }
-
-    private static func nibble(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }
 

@@ -1,6 +1,5 @@
 import Basics
-import COpenSSL
-import ESPImage
+import Crypto
 
 /// The two keys a board's MQTT messages are protected with, both derived from its KEY
 /// (facts/meterlogger.md, "Names and keys derived from SERIAL and KEY"): SHA-256 over the
@@ -17,7 +16,14 @@ public struct MessageKeys: Hashable, Sendable, CustomStringConvertible, CustomDe
     private let hmac: [UInt8]
 
     public init(deviceKey: DeviceKey) {
-        let digest = CryptoPrimitives.sha256(deviceKey.bytes)
+        let digest: [UInt8]
+        do {
+            digest = try SHA256.digest(deviceKey.bytes)
+        } catch {
+            // SHA-256 over 16 bytes fails only when libcrypto cannot allocate a context: no
+            // key can be derived then, and going on with any other bytes would be wrong.
+            preconditionFailure("libcrypto's SHA-256 failed: \(error)")
+        }
         aes = Array(digest[0..<Self.keyByteCount])
         hmac = Array(digest[Self.keyByteCount..<2 * Self.keyByteCount])
     }
@@ -55,7 +61,7 @@ public enum MessageCrypto {
 
     /// Seals `cleartext` for `topic` with a fresh random IV (OpenSSL's RAND_bytes).
     public static func seal(_ cleartext: [UInt8], topic: String, keys: MessageKeys) throws(MessageCryptoError) -> [UInt8] {
-        try seal(cleartext, topic: topic, keys: keys, iv: CryptoPrimitives.randomBytes(ivByteCount))
+        try seal(cleartext, topic: topic, keys: keys, iv: crypto { () throws(CryptoError) in try SecureRandom.bytes(ivByteCount) })
     }
 
     /// Seals `cleartext` for `topic` with the given 16-byte IV. For test vectors only: a
@@ -64,9 +70,10 @@ public enum MessageCrypto {
         guard iv.count == ivByteCount else {
             throw .cryptoFailure("the IV must be \(ivByteCount) bytes, this one has \(iv.count)")
         }
-        let ciphertext = try CryptoPrimitives.aes128CBC(encrypt: true, cleartext + [0], key: keys.aesKey, iv: iv, padding: true)
-        let mac = try CryptoPrimitives.hmacSHA256(key: keys.hmacKey, Array(topic.utf8) + iv + ciphertext)
-        return mac + iv + ciphertext
+        return try crypto { () throws(CryptoError) in
+            let ciphertext = try AES128CBC.apply(.encrypt, cleartext + [0], key: keys.aesKey, iv: iv, padding: true)
+            return try mac(topic: topic, iv: iv, ciphertext: ciphertext, keys: keys) + iv + ciphertext
+        }
     }
 
     /// Opens a message received on (or meant for) `topic`: checks the HMAC in constant time
@@ -78,16 +85,32 @@ public enum MessageCrypto {
         let iv = Array(message[hmacByteCount..<hmacByteCount + ivByteCount])
         let ciphertext = Array(message[(hmacByteCount + ivByteCount)...])
 
-        let expected = try CryptoPrimitives.hmacSHA256(key: keys.hmacKey, Array(topic.utf8) + iv + ciphertext)
-        guard CryptoPrimitives.constantTimeEqual(mac, expected) else { throw .badHMAC }
+        let expected = try crypto { () throws(CryptoError) in try Self.mac(topic: topic, iv: iv, ciphertext: ciphertext, keys: keys) }
+        guard HMACSHA256.equal(mac, expected) else { throw .badHMAC }
 
         // The HMAC matched, so the sender held the key: what follows are its mistakes, not
         // an attacker's probes (no padding oracle here).
         guard ciphertext.count % blockByteCount == 0 else { throw .badPadding }
-        let padded = try CryptoPrimitives.aes128CBC(encrypt: false, ciphertext, key: keys.aesKey, iv: iv, padding: false)
+        let padded = try crypto { () throws(CryptoError) in
+            try AES128CBC.apply(.decrypt, ciphertext, key: keys.aesKey, iv: iv, padding: false)
+        }
         guard let unpadded = removePKCS7(padded) else { throw .badPadding }
         guard unpadded.last == 0 else { throw .missingTerminator }
         return Array(unpadded.dropLast())
+    }
+
+    /// HMAC-SHA256(hmac key, topic ‖ IV ‖ ciphertext).
+    private static func mac(topic: String, iv: [UInt8], ciphertext: [UInt8], keys: MessageKeys) throws(CryptoError) -> [UInt8] {
+        var hmac = try HMACSHA256(key: keys.hmacKey)
+        try hmac.update(Array(topic.utf8))
+        try hmac.update(iv)
+        try hmac.update(ciphertext)
+        return try hmac.finish()
+    }
+
+    /// Runs libcrypto work, its failure turned into `.cryptoFailure` with OpenSSL's reason.
+    private static func crypto<T>(_ body: () throws(CryptoError) -> T) throws(MessageCryptoError) -> T {
+        do { return try body() } catch { throw .cryptoFailure(error.description) }
     }
 
     /// `bytes` without its PKCS#7 padding; nil when the padding is not valid (last byte 1…16,
@@ -99,36 +122,17 @@ public enum MessageCrypto {
         return Array(bytes.dropLast(count))
     }
 
-    // MARK: Hex, as the debug commands and test vectors write messages
-
-    /// `bytes` as lowercase hex, two digits a byte.
-    public static func hex(_ bytes: [UInt8]) -> String { hexString(bytes) }
+    // MARK: Hex, as the debug commands and test vectors write messages (`hexString` writes it)
 
     /// The bytes `text` spells in hex (either case, an even number of digits; surrounding
     /// whitespace ignored). Nil for anything else.
     public static func bytes(hex text: String) -> [UInt8]? {
-        let digits = Array(text.utf8.drop(while: isSpace).reversed().drop(while: isSpace).reversed())
-        guard digits.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(digits.count / 2)
-        for index in stride(from: 0, to: digits.count, by: 2) {
-            guard let high = nibble(digits[index]), let low = nibble(digits[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-        }
-        return bytes
+        let digits = text.utf8.drop(while: isSpace).reversed().drop(while: isSpace).reversed()
+        return hexBytes(String(decoding: digits, as: UTF8.self))
     }
 
     private static func isSpace(_ byte: UInt8) -> Bool {
         byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\t")
-    }
-
-    private static func nibble(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }
 
@@ -175,84 +179,5 @@ public enum MessageCryptoError: ReportableError, Equatable, Sendable, CustomStri
         case .cryptoFailure:
             "check that libcrypto (OpenSSL 3) is installed and working"
         }
-    }
-}
-
-/// The few libcrypto calls the message format needs, each with its failure turned into a
-/// `MessageCryptoError`. The only place in this target that handles OpenSSL's pointers.
-enum CryptoPrimitives {
-    static func sha256(_ bytes: [UInt8]) -> [UInt8] {
-        var digest = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
-        bytes.withUnsafeBufferPointer { input in
-            digest.withUnsafeMutableBufferPointer { output in
-                _ = SHA256(input.baseAddress, input.count, output.baseAddress)
-            }
-        }
-        return digest
-    }
-
-    static func hmacSHA256(key: [UInt8], _ data: [UInt8]) throws(MessageCryptoError) -> [UInt8] {
-        var mac = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-        var length: UInt32 = 0
-        let result = key.withUnsafeBufferPointer { keyBytes in
-            data.withUnsafeBufferPointer { input in
-                mac.withUnsafeMutableBufferPointer { output in
-                    HMAC(EVP_sha256(), keyBytes.baseAddress, Int32(keyBytes.count), input.baseAddress, input.count,
-                         output.baseAddress, &length)
-                }
-            }
-        }
-        guard result != nil, length == 32 else { throw .cryptoFailure("HMAC-SHA256: \(lastError())") }
-        return Array(mac[0..<Int(length)])
-    }
-
-    /// AES-128-CBC over `input`. With `padding` OpenSSL adds (encrypt) or checks (decrypt)
-    /// PKCS#7; without it, `input` must be whole blocks.
-    static func aes128CBC(encrypt: Bool, _ input: [UInt8], key: [UInt8], iv: [UInt8], padding: Bool) throws(MessageCryptoError) -> [UInt8] {
-        guard key.count == 16, iv.count == 16 else { throw .cryptoFailure("AES-128-CBC needs a 16-byte key and IV") }
-        guard let context = EVP_CIPHER_CTX_new() else { throw .cryptoFailure("EVP_CIPHER_CTX_new: \(lastError())") }
-        defer { EVP_CIPHER_CTX_free(context) }
-        guard EVP_CipherInit_ex(context, EVP_aes_128_cbc(), nil, key, iv, encrypt ? 1 : 0) == 1 else {
-            throw .cryptoFailure("EVP_CipherInit_ex: \(lastError())")
-        }
-        guard EVP_CIPHER_CTX_set_padding(context, padding ? 1 : 0) == 1 else {
-            throw .cryptoFailure("EVP_CIPHER_CTX_set_padding: \(lastError())")
-        }
-        var output = [UInt8](repeating: 0, count: input.count + 2 * MessageCrypto.blockByteCount)
-        var written: Int32 = 0
-        var final: Int32 = 0
-        let ok = output.withUnsafeMutableBufferPointer { out -> Bool in
-            // Never empty: it has room for two blocks beyond the input.
-            guard let start = out.baseAddress,
-                  EVP_CipherUpdate(context, start, &written, input, Int32(input.count)) == 1
-            else { return false }
-            return EVP_CipherFinal_ex(context, start + Int(written), &final) == 1
-        }
-        guard ok else { throw .cryptoFailure("AES-128-CBC: \(lastError())") }
-        return Array(output[0..<Int(written + final)])
-    }
-
-    static func randomBytes(_ count: Int) throws(MessageCryptoError) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        let result = bytes.withUnsafeMutableBufferPointer { RAND_bytes($0.baseAddress, Int32(count)) }
-        guard result == 1 else { throw .cryptoFailure("RAND_bytes: \(lastError())") }
-        return bytes
-    }
-
-    /// Compares in time that depends on the length only, not on where the bytes differ.
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        return a.withUnsafeBytes { left in
-            b.withUnsafeBytes { right in CRYPTO_memcmp(left.baseAddress, right.baseAddress, left.count) == 0 }
-        }
-    }
-
-    /// OpenSSL's most recent error as text (its queue is per thread).
-    private static func lastError() -> String {
-        let code = ERR_get_error()
-        guard code != 0 else { return "no reason given" }
-        var buffer = [CChar](repeating: 0, count: 256)
-        ERR_error_string_n(code, &buffer, buffer.count)
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

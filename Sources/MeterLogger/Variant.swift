@@ -1,3 +1,5 @@
+import Basics
+
 /// A firmware variant: the build flags one MeterLogger board is compiled with, without the
 /// per-device secrets (KEY, SERIAL). Boards with equal variants run the same firmware apart
 /// from their key and serial, so a variant is what a build cache keys on.
@@ -82,7 +84,7 @@ public struct Variant: Hashable, Sendable, CustomStringConvertible {
                  UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "+"):
                 String(UnicodeScalar(byte))
             default:
-                "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+                "%" + hexString([byte], uppercase: true)
             }
         }.joined()
     }

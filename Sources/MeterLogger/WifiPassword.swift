@@ -18,17 +18,15 @@ public enum PasswordSource: Hashable, Sendable {
             text = value
         case .file(let url):
             // Like ssh with its keys: a secret others can read is refused, not used.
-            if let mode = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.posixPermissions] as? Int,
-               mode & 0o077 != 0 {
-                throw .fileNotPrivate(url.path, mode: mode)
+            do {
+                // One trailing line break is not part of it.
+                text = try OwnerOnlyFile.read(url.path).droppingTrailingLineBreak
+            } catch {
+                switch error {
+                case .notPrivate(_, let mode): throw .fileNotPrivate(url.path, mode: mode)
+                case .unreadable(let failure): throw .fileUnreadable(url.path, reason: failure.reason)
+                }
             }
-            let contents: String
-            switch FileText.read(url) {
-            case .success(let text): contents = text
-            case .failure(let failure): throw .fileUnreadable(url.path, reason: failure.reason)
-            }
-            // One trailing line break ("\n" or "\r\n", a single Character) is not part of it.
-            text = contents.last?.isNewline == true ? String(contents.dropLast()) : contents
         }
         guard let password = WifiPassword(text) else {
             throw .invalid(source: self, problem: WifiPassword.problem(with: text) ?? "")

@@ -137,7 +137,7 @@ public enum WifiSetupForm {
             case UInt8(ascii: " "):
                 out += "+"
             default:
-                out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+                out += "%" + hexString([byte], uppercase: true)
             }
         }
         return out

@@ -151,7 +151,7 @@ public enum MeterSessionError: ReportableError, Equatable, Sendable, CustomStrin
         case .broker(let error):
             return error.description
         case .noReply(let awaited, let after, let rejected):
-            var text = "no reply on \(awaited) within \(secondsText(after))"
+            var text = "no reply on \(awaited) within \(after.secondsText)"
             if rejected > 0 { text += "; \(rejected) message(s) there did not verify with this key" }
             return text
         case .sealing(let error):
@@ -176,14 +176,6 @@ public enum MeterSessionError: ReportableError, Equatable, Sendable, CustomStrin
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// "10 s", "0.5 s".
-func secondsText(_ duration: Duration) -> String {
-    let (seconds, attoseconds) = duration.components
-    if attoseconds == 0 { return "\(seconds) s" }
-    let value = Double(seconds) + Double(attoseconds) / 1e18
-    return "\((value * 100).rounded() / 100) s"
-}
 
 /// Seconds since 1970 from the system clock.
 func clockSeconds() -> Int {

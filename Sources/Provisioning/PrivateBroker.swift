@@ -45,7 +45,7 @@ public struct PrivateBroker: Sendable {
             .path(FilePath(passwdExecutable)), arguments: ["-U", passwordFile], input: .none,
             output: .discarded, error: .string(limit: 1 << 16))
         guard case .exited(0) = hashed.terminationStatus else {
-            throw PrivateBrokerError(description: "mosquitto_passwd -U failed: \(hashed.standardError ?? "")")
+            throw PrivateBrokerError(description: "mosquitto_passwd -U failed: \(hashed.standardError)")
         }
 
         var lastError: Error = PrivateBrokerError(description: "mosquitto did not start")
@@ -170,9 +170,10 @@ func waitUntilAccepting(port: Int, within limit: Duration) async -> Bool {
 /// Writes `text` to a new file readable by its owner only (0600); returns its path.
 public func writePrivateFile(_ text: String, named name: String, in directory: URL) throws -> String {
     let path = directory.appendingPathComponent(name).path
-    guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
-        throw PrivateBrokerError(description: "cannot write \(path)")
+    do {
+        try AtomicFile.write(text, to: path)
+    } catch {
+        throw PrivateBrokerError(description: error.description)
     }
-    _ = chmod(path, 0o600)
     return path
 }

@@ -185,12 +185,7 @@ public struct WifiAccessPointJoiner: Sendable {
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
             let file = folder.appendingPathComponent("passwd").path
-            guard FileManager.default.createFile(atPath: file, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-                throw CocoaError(.fileWriteUnknown)
-            }
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
-            defer { try? handle.close() }
-            try handle.write(contentsOf: Data("802-11-wireless-security.psk:\(password)\n".utf8))
+            try AtomicFile.write("802-11-wireless-security.psk:\(password)\n", to: file)
         } catch {
             try? FileManager.default.removeItem(at: folder)
             throw .passwordFile(reason: "\(error)")

@@ -4,26 +4,48 @@ import ArgumentParser
 import ESPFlasher
 import Foundation
 import SerialLink
+import Synchronization
 
 /// Where the command line speaks: results on standard output, progress and errors on
 /// standard error; a progress bar when standard error is a terminal, plain lines otherwise.
-final class Console: @unchecked Sendable {
-    // @unchecked: the progress state below is only touched under `lock`.
+final class Console: Sendable {
     let isTerminal = isatty(STDERR_FILENO) == 1
-    private let lock = NSLock()
-    private var lastPercent: [String: Int] = [:]
-    private var barVisible = false
+    /// The progress output's state; writes happen with it locked, so lines never interleave.
+    private let state = Mutex(ProgressState())
+
+    private struct ProgressState {
+        var lastPercent: [String: Int] = [:]
+        var barVisible = false
+
+        /// Draws the bar.
+        mutating func drawBar(_ part: String, percent: Int) {
+            let width = 30
+            let filled = width * percent / 100
+            let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+            FileHandle.standardError.write(Data("\r\(part) \(bar) \(percent)% ".utf8))
+            barVisible = true
+            if percent == 100 { endBar() }
+        }
+
+        /// Ends a drawn bar's line.
+        mutating func endBar() {
+            if barVisible {
+                FileHandle.standardError.write(Data("\n".utf8))
+                barVisible = false
+            }
+        }
+    }
 
     func info(_ line: String) {
-        lock.withLock {
-            endBar()
+        state.withLock { state in
+            state.endBar()
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }
     }
 
     func result(_ line: String) {
-        lock.withLock {
-            endBar()
+        state.withLock { state in
+            state.endBar()
             FileHandle.standardOutput.write(Data((line + "\n").utf8))
         }
     }
@@ -67,34 +89,16 @@ final class Console: @unchecked Sendable {
     private func progress(_ part: String, written: Int, total: Int) {
         let percent = total == 0 ? 100 : written * 100 / total
         let step = percent / 25 * 25
-        let announce: Bool = lock.withLock {
+        let announce: Bool = state.withLock { state in
             if isTerminal {
-                drawBar(part, percent: percent)
+                state.drawBar(part, percent: percent)
                 return false
             }
-            guard step > lastPercent[part, default: -1] else { return false }
-            lastPercent[part] = step
+            guard step > state.lastPercent[part, default: -1] else { return false }
+            state.lastPercent[part] = step
             return true
         }
         if announce { info("Writing \(part): \(step)%") }
-    }
-
-    /// Draws the bar (called with `lock` held).
-    private func drawBar(_ part: String, percent: Int) {
-        let width = 30
-        let filled = width * percent / 100
-        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-        FileHandle.standardError.write(Data("\r\(part) \(bar) \(percent)% ".utf8))
-        barVisible = true
-        if percent == 100 { endBar() }
-    }
-
-    /// Ends a drawn bar's line (called with `lock` held).
-    private func endBar() {
-        if barVisible {
-            FileHandle.standardError.write(Data("\n".utf8))
-            barVisible = false
-        }
     }
 
     /// Reports `error` (what failed and what to try) and ends the command with exit code 1.

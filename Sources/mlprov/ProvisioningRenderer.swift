@@ -1,3 +1,4 @@
+import Basics
 import ESPFlasher
 import ESPImage
 import FirmwareBuild

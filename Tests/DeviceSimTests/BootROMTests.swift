@@ -1,3 +1,4 @@
+import Basics
 import DeviceSim
 import ESPImage
 import Testing

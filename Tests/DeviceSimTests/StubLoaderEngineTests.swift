@@ -214,7 +214,7 @@ struct StubLoaderEngineTests {
         var flash = try Self.patternFlash()
         let outcome = Self.send(&stub, .spiFlashMD5(address: 0x1234, size: 0x5678), flash: &flash)
         #expect(outcome.error == nil)
-        #expect(outcome.replies.first?.body == MD5.digest(flash.read(0x1234..<(0x1234 + 0x5678))))
+        #expect(outcome.replies.first?.body == md5Digest(flash.read(0x1234..<(0x1234 + 0x5678))))
     }
 
     @Test func readFlashStreamsPacketsAgainstAcknowledgementsThenTheDigest() throws {
@@ -231,7 +231,7 @@ struct StubLoaderEngineTests {
         received += second.dataFrames.flatMap { $0 }
         #expect(stub.handle(packet: Self.words(0x2000), lineBaud: Self.baud, flash: &flash).dataFrames.isEmpty)
         let last = stub.handle(packet: Self.words(0x2800), lineBaud: Self.baud, flash: &flash)
-        #expect(last.dataFrames == [MD5.digest(flash.read(range))])
+        #expect(last.dataFrames == [md5Digest(flash.read(range))])
         #expect(!stub.isStreamingRead)
         #expect(byteDifference(received, flash.read(range), base: range.lowerBound) == nil)
     }
@@ -290,7 +290,7 @@ struct StubLoaderEngineTests {
         let read = Self.send(&stub, .readFlash(offset: 0x7_FFFF, length: 2, packetSize: 0x1000, maxUnacked: 1), flash: &flash)
         #expect(read.error == .badDataLength && read.dataFrames.isEmpty && !stub.isStreamingRead)
         let last = Self.send(&stub, .spiFlashMD5(address: 0x7_FFFF, size: 1), flash: &flash)
-        #expect(last.error == nil && last.replies.first?.body == MD5.digest(flash.read(0x7_FFFF..<0x8_0000)))
+        #expect(last.error == nil && last.replies.first?.body == md5Digest(flash.read(0x7_FFFF..<0x8_0000)))
         #expect(byteDifference(flash.contents, before.contents) == nil)
     }
 
@@ -315,7 +315,7 @@ struct StubLoaderEngineTests {
         let first = Self.send(&stub, .readFlash(offset: 0x100, length: 5000, packetSize: 1000, maxUnacked: 1), flash: &flash)
         #expect(first.dataFrames == [flash.read(0x100..<0x4E8)])
         let sync = Self.send(&stub, .sync(), flash: &flash)
-        #expect(sync.dataFrames == [MD5.digest(flash.read(0x100..<0x4E8))], "the digest of what was sent")
+        #expect(sync.dataFrames == [md5Digest(flash.read(0x100..<0x4E8))], "the digest of what was sent")
         #expect(sync.replies.count == 8 && sync.replies.allSatisfy { $0.opcode == .sync && !$0.status.failed })
         if case .data = sync.frames.first {} else { Issue.record("the digest comes first: \(sync.frames)") }
         #expect(!stub.isStreamingRead)

@@ -1,3 +1,4 @@
+import Basics
 import DeviceSim
 import ESPFlasher
 import ESPImage

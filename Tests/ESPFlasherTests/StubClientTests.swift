@@ -1,3 +1,4 @@
+import Basics
 import ESPFlasher
 import ESPImage
 import Foundation
@@ -48,9 +49,9 @@ struct StubRequestTests {
 struct StubCompressionTests {
     @Test("RFC 1321's test vectors")
     func md5Vectors() {
-        #expect(hexString(MD5.digest([])) == "d41d8cd98f00b204e9800998ecf8427e")
-        #expect(hexString(MD5.digest(Array("abc".utf8))) == "900150983cd24fb0d6963f7d28e17f72")
-        #expect(hexString(MD5.digest(Array("message digest".utf8))) == "f96b697d7cb7938d525a2f31aaf161d0")
+        #expect(hexString(md5Digest([])) == "d41d8cd98f00b204e9800998ecf8427e")
+        #expect(hexString(md5Digest(Array("abc".utf8))) == "900150983cd24fb0d6963f7d28e17f72")
+        #expect(hexString(md5Digest(Array("message digest".utf8))) == "f96b697d7cb7938d525a2f31aaf161d0")
     }
 
     @Test("the zlib header announces the window asked for (CINFO = bits - 8) and a valid FCHECK", arguments: [9, 12, 15])
@@ -77,6 +78,6 @@ struct StubCompressionTests {
             "-c", "import sys, zlib, hashlib; print(hashlib.md5(zlib.decompress(open(sys.argv[1], 'rb').read())).hexdigest())", input.path,
         ])
         #expect(output.succeeded, "\(output)")
-        #expect(output.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == hexString(MD5.digest(data)))
+        #expect(output.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == hexString(md5Digest(data)))
     }
 }

@@ -1,3 +1,4 @@
+import Basics
 import ESPImage
 import Foundation
 import Testing

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import MeterLogger
 import TestSupport
@@ -15,8 +16,8 @@ struct CredentialsTests {
             #expect(credentials.ssid == (meter == .impulse ? "EL_9999999" : "KAM_9999999"))
             #expect(credentials.ssid == SetupNames.accessPointSSID(serial: serial, meter: meter))
             #expect(credentials.apPassword == FactsVector.apPassword)
-            #expect(MessageCrypto.hex(credentials.messageKeys.aesKey) == FactsVector.aesKey)
-            #expect(MessageCrypto.hex(credentials.messageKeys.hmacKey) == FactsVector.hmacKey)
+            #expect(hexString(credentials.messageKeys.aesKey) == FactsVector.aesKey)
+            #expect(hexString(credentials.messageKeys.hmacKey) == FactsVector.hmacKey)
         }
     }
 

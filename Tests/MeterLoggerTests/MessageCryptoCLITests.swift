@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import MeterLogger
 import TestSupport
@@ -88,8 +89,8 @@ struct MessageCryptoCLITests {
         try #require(opened.succeeded, "\(opened)")
         #expect(opened.stdout == message + "\n")
 
-        let ourOwn = MessageCrypto.hex(try MessageCrypto.seal(Array("ping".utf8), topic: topic, keys: keys, iv: fixedIV))
-        let fixed = try await mlprov(["mqtt", "seal", "--key", FactsVector.key, "--topic", topic, "--iv", MessageCrypto.hex(fixedIV), "ping"])
+        let ourOwn = hexString(try MessageCrypto.seal(Array("ping".utf8), topic: topic, keys: keys, iv: fixedIV))
+        let fixed = try await mlprov(["mqtt", "seal", "--key", FactsVector.key, "--topic", topic, "--iv", hexString(fixedIV), "ping"])
         #expect(fixed.stdout == ourOwn + "\n")
     }
 
@@ -97,10 +98,10 @@ struct MessageCryptoCLITests {
     func openErrors() async throws {
         let keys = try exampleKeys()
         let topic = "/config/v2/9999999/1700000000/ping"
-        let sealed = MessageCrypto.hex(try MessageCrypto.seal(Array("ping".utf8), topic: topic, keys: keys))
+        let sealed = hexString(try MessageCrypto.seal(Array("ping".utf8), topic: topic, keys: keys))
         let cases: [(String, String)] = [
             (sealed, "the HMAC does not match: wrong key or topic, or the message was altered"),
-            (MessageCrypto.hex(try sealRawBlocks(Array("ping".utf8) + [0] + [UInt8](repeating: 0, count: 11), topic: topic + "x", keys: keys)), "padding"),
+            (hexString(try sealRawBlocks(Array("ping".utf8) + [0] + [UInt8](repeating: 0, count: 11), topic: topic + "x", keys: keys)), "padding"),
             (sealed + "g", "not hex"),
             ("abc", "not hex"),
             (String(sealed.prefix(100)), "too short"),

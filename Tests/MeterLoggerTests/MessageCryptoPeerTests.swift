@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import MeterLogger
 import TestSupport
@@ -97,8 +98,8 @@ struct MessageCryptoPeerTests {
         var toSeal: [PeerJob.ToSeal] = []
         for (index, cleartext) in cleartexts.enumerated() {
             let topic = topics[index % topics.count]
-            toOpen.append(.init(topic: topic, message: MessageCrypto.hex(try MessageCrypto.seal(cleartext, topic: topic, keys: keys))))
-            toSeal.append(.init(topic: topic, cleartext: MessageCrypto.hex(cleartext)))
+            toOpen.append(.init(topic: topic, message: hexString(try MessageCrypto.seal(cleartext, topic: topic, keys: keys))))
+            toSeal.append(.init(topic: topic, cleartext: hexString(cleartext)))
         }
         // A message of ours with the wrong topic: the peer must refuse it too.
         let wrongTopic = PeerJob.Sealed(topic: "/other", message: toOpen[20].message)
@@ -112,7 +113,7 @@ struct MessageCryptoPeerTests {
         #expect(answer.aesKey == FactsVector.aesKey && answer.hmacKey == FactsVector.hmacKey)
         #expect(answer.opened.count == cleartexts.count + 1)
         for (index, cleartext) in cleartexts.enumerated() {
-            #expect(answer.opened[index] == MessageCrypto.hex(cleartext), "length \(cleartext.count)")
+            #expect(answer.opened[index] == hexString(cleartext), "length \(cleartext.count)")
         }
         #expect(answer.opened.last == "error: bad hmac")
 

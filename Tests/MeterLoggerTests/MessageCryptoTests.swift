@@ -1,3 +1,4 @@
+import Basics
 import COpenSSL
 import Foundation
 import MeterLogger
@@ -47,9 +48,9 @@ struct MessageCryptoTests {
     @Test("the facts vector: SHA-256 of the raw KEY bytes splits into the AES and HMAC keys")
     func factsVector() throws {
         let keys = try exampleKeys()
-        #expect(MessageCrypto.hex(keys.aesKey) == FactsVector.aesKey)
-        #expect(MessageCrypto.hex(keys.hmacKey) == FactsVector.hmacKey)
-        #expect(MessageCrypto.hex(keys.aesKey + keys.hmacKey) == FactsVector.sha256)
+        #expect(hexString(keys.aesKey) == FactsVector.aesKey)
+        #expect(hexString(keys.hmacKey) == FactsVector.hmacKey)
+        #expect(hexString(keys.aesKey + keys.hmacKey) == FactsVector.sha256)
     }
 
     @Test("seal then open gives the cleartext back for every length 0…100, block edges included")
@@ -213,7 +214,7 @@ struct MessageCryptoTests {
 
     @Test("hex: lowercase out, either case in, odd length or non-digits refused")
     func hexHelpers() {
-        #expect(MessageCrypto.hex([0x00, 0xAB, 0x7F]) == "00ab7f")
+        #expect(hexString([0x00, 0xAB, 0x7F]) == "00ab7f")
         #expect(MessageCrypto.bytes(hex: "00AB7f") == [0x00, 0xAB, 0x7F])
         #expect(MessageCrypto.bytes(hex: " 00ab\n") == [0x00, 0xAB])
         #expect(MessageCrypto.bytes(hex: "") == [])

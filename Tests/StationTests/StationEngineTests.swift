@@ -1,3 +1,4 @@
+import Basics
 import DeviceDiscovery
 import DeviceSim
 import Foundation

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import Subprocess
 #if canImport(System)
@@ -90,24 +91,6 @@ public func withSimProcess<T: Sendable>(
 public struct SimStartError: Error, CustomStringConvertible {
     public var line: String
     public var description: String { "mlprov sim did not print 'pty: PATH' first; it printed '\(line)'" }
-}
-
-/// Kills a child that outlives its time limit.
-final class Watchdog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var task: Task<Void, Never>?
-
-    func arm(after timeout: Duration, _ action: @escaping @Sendable () -> Void) {
-        let task = Task {
-            try? await Task.sleep(for: timeout)
-            if !Task.isCancelled { action() }
-        }
-        lock.withLock { self.task = task }
-    }
-
-    func disarm() {
-        lock.withLock { task?.cancel() }
-    }
 }
 
 /// A fresh temporary directory for one test.

@@ -1,3 +1,4 @@
+import Basics
 import ESPImage
 
 /// Deterministic test inputs: the same "random" bytes on every run.

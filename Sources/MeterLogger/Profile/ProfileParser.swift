@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import Yams
 
@@ -13,10 +14,7 @@ extension InstallationProfile {
             )])
         }
         let text: String
-        switch FileText.read(url) {
-        case .success(let contents): text = contents
-        case .failure(let failure): throw unreadable(failure.reason)
-        }
+        do { text = try TextFile.read(url.path) } catch { throw unreadable(error.reason) }
         return try InstallationProfile(yaml: text, file: path, baseDirectory: url.deletingLastPathComponent())
     }
 

@@ -1,12 +1,12 @@
-import COpenSSL
+import Crypto
 import MeterLogger
 
 extension DeviceKey {
     /// A fresh key from OpenSSL's CSPRNG (RAND_bytes, seeded by the kernel).
     public static func random() throws(KeyStoreError) -> DeviceKey {
-        var bytes = [UInt8](repeating: 0, count: DeviceKey.byteCount)
-        let status = bytes.withUnsafeMutableBufferPointer { RAND_bytes($0.baseAddress, Int32($0.count)) }
-        guard status == 1, let key = DeviceKey(bytes: bytes) else { throw .randomSourceFailed }
+        guard let bytes = try? SecureRandom.bytes(DeviceKey.byteCount), let key = DeviceKey(bytes: bytes) else {
+            throw .randomSourceFailed
+        }
         return key
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import MeterLogger
 
 /// `mlprov derive`: the names and keys a board's SERIAL and KEY give away.
@@ -72,8 +73,8 @@ struct DeriveReport: Encodable {
 
         init(_ credentials: Credentials) {
             apPassword = credentials.apPassword
-            aesKey = MessageCrypto.hex(credentials.messageKeys.aesKey)
-            hmacKey = MessageCrypto.hex(credentials.messageKeys.hmacKey)
+            aesKey = hexString(credentials.messageKeys.aesKey)
+            hmacKey = hexString(credentials.messageKeys.hmacKey)
         }
     }
 

@@ -1,5 +1,6 @@
 import ESPImage
 import ArgumentParser
+import Basics
 import ESPFlasher
 
 struct EraseRegionCommand: ReportingCommand {

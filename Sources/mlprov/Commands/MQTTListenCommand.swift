@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import Foundation
 import MQTT
 import MeterLogger
@@ -68,7 +69,7 @@ struct MQTTListenCommand: ReportingCommand {
             return received
         }
         let stopper = Task {
-            await StopSignals().wait()
+            _ = await SignalCatcher([SIGINT, SIGTERM]).wait()
             listening.cancel()
         }
         let received = await listening.value

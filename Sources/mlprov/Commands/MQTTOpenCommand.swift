@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import Foundation
 import MeterLogger
 
@@ -38,7 +39,7 @@ struct MQTTOpenCommand: ReportingCommand {
         let keys = MessageKeys(deviceKey: try key.load())
         guard let bytes = MessageCrypto.bytes(hex: message) else { throw Self.notHex(message) }
         let cleartext = try MessageCrypto.open(bytes, topic: topic, keys: keys)
-        let text = hex ? MessageCrypto.hex(cleartext) : String(decoding: cleartext, as: UTF8.self)
+        let text = hex ? hexString(cleartext) : String(decoding: cleartext, as: UTF8.self)
         if output.json {
             console.json(OpenReport(topic: topic, cleartext: text, encoding: hex ? "hex" : "utf8"))
         } else {

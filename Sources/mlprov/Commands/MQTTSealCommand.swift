@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import MeterLogger
 
 /// `mlprov mqtt seal`: encrypt and authenticate a message as a MeterLogger board or its
@@ -47,9 +48,9 @@ struct MQTTSealCommand: ReportingCommand {
             try MessageCrypto.seal(cleartext, topic: topic, keys: keys)
         }
         if output.json {
-            console.json(SealReport(topic: topic, message: MessageCrypto.hex(sealed)))
+            console.json(SealReport(topic: topic, message: hexString(sealed)))
         } else {
-            console.result(MessageCrypto.hex(sealed))
+            console.result(hexString(sealed))
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import Foundation
 import MQTT
 import MeterLogger
@@ -45,19 +46,21 @@ struct MQTTBrokerOptions: ParsableArguments {
 
     /// Reads a one-line secret from a file that only its owner may read or write.
     static func readPassword(_ path: String, what: String = "password") throws(CommandFailure) -> String {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else {
-            throw CommandFailure(message: "cannot read the \(what) file \(path): no such file", help: "check the path")
+        do {
+            // One trailing line break is not part of the password.
+            return try OwnerOnlyFile.read(path).droppingTrailingLineBreak
+        } catch {
+            switch error {
+            case .notPrivate(_, let mode):
+                throw CommandFailure(
+                    message: "the \(what) file \(path) is open to others (mode \(String(mode, radix: 8)))",
+                    help: "run chmod 600 \(path)")
+            case .unreadable(let failure) where failure.problem == .missing:
+                throw CommandFailure(message: "cannot read the \(what) file \(path): no such file", help: "check the path")
+            case .unreadable:
+                throw CommandFailure(message: "cannot read the \(what) file \(path)", help: "check its permissions; it holds the \(what) as UTF-8 text on one line")
+            }
         }
-        if let mode = attributes[.posixPermissions] as? Int, mode & 0o077 != 0 {
-            throw CommandFailure(
-                message: "the \(what) file \(path) is open to others (mode \(String(mode, radix: 8)))",
-                help: "run chmod 600 \(path)")
-        }
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw CommandFailure(message: "cannot read the \(what) file \(path)", help: "check its permissions; it holds the \(what) as UTF-8 text on one line")
-        }
-        // One trailing line break is not part of the password.
-        return text.last?.isNewline == true ? String(text.dropLast()) : text
     }
 }
 

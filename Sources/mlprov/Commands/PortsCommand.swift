@@ -72,8 +72,8 @@ struct PortsCommand: ReportingCommand {
                 }
             }
         }
-        // The stream only ends when cancelled: run until SIGINT or SIGTERM (StopSignals is sim's).
-        await StopSignals().wait()
+        // The stream only ends when cancelled: run until SIGINT or SIGTERM.
+        _ = await SignalCatcher([SIGINT, SIGTERM]).wait()
         task.cancel()
         await task.value
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import ESPFlasher
 import Foundation
 import MeterLogger
@@ -49,7 +50,7 @@ struct ProvisionCommand: ReportingCommand {
             record: LedgerAssignment(ledger: try ledgerOptions.open(), profile: profile, slot: connection.port, choice: .device(device), stop: stop))
         let renderer = ProvisioningRenderer(console: console, romOnly: connection.noStub, showBootLog: false)
         let work = Task { try await provisioner.run(on: .path(connection.port), stop: stop) { renderer.render($0) } }
-        let interrupt = InterruptSignal {
+        let interrupt = SignalCatcher([SIGINT], repeated: .endsProcess) { _ in
             stop.stop("interrupted")
             work.cancel()
         }
@@ -76,7 +77,7 @@ struct ProvisionCommand: ReportingCommand {
 
 extension ExitCode {
     /// Ctrl-C's exit code instead of 1, after the failure is rendered.
-    var interrupted: ExitCode { ExitCode(InterruptSignal.exitCode) }
+    var interrupted: ExitCode { ExitCode(SignalCatcher.exitCode(for: SIGINT)) }
 }
 
 struct ProvisionReport: Encodable {

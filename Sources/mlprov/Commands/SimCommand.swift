@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import DeviceSim
 import ESPFlasher
 import ESPImage
@@ -83,7 +84,8 @@ struct SimCommand: ReportingCommand {
             do throws(FaultSyntaxError) { return try FaultPlan.LineFault(parsing: text) } catch { throw ValidationError(error.description) }
         }
 
-        let stop = StopSignals()
+        // SIGINT and SIGTERM are caught before the twin starts, so the flash is always written back.
+        let stop = SignalCatcher([SIGINT, SIGTERM])
         let twin = ESP8266Twin(configuration: configuration)
         if let flash, FileManager.default.fileExists(atPath: flash) {
             try twin.loadFlash(fromFile: flash)
@@ -108,7 +110,7 @@ struct SimCommand: ReportingCommand {
                 }
             }
         }
-        await stop.wait()
+        _ = await stop.wait()
         onlineTask?.cancel()
         front.stop()
         twin.stop()
@@ -150,29 +152,5 @@ struct SimReport: Encodable {
         case bytesReceived = "bytes_received", bytesSent = "bytes_sent", receiveLineS = "receive_line_s"
         case sendLineS = "send_line_s", flashBusyS = "flash_busy_s", busyS = "busy_s"
         case sectorsErased = "sectors_erased", bytesProgrammed = "bytes_programmed", failedCommands = "failed_commands"
-    }
-}
-
-/// Waits for SIGINT or SIGTERM. The signals' default action (ending the process) is
-/// replaced before the twin starts, so the flash is always written back.
-final class StopSignals {
-    private let sources: [any DispatchSourceSignal]
-    private let stream: AsyncStream<Int32>
-
-    init() {
-        let (stream, continuation) = AsyncStream<Int32>.makeStream()
-        self.stream = stream
-        sources = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { continuation.yield(number) }
-            source.resume()
-            return source
-        }
-    }
-
-    /// Returns when the first of the two signals arrives.
-    func wait() async {
-        for await _ in stream { return }
     }
 }

@@ -133,22 +133,18 @@ struct WifiCommand: AsyncParsableCommand {
         let credentials = Credentials(serial: plan.serial, key: key, meter: plan.meter)
         let joiner = WifiAccessPointJoiner(attempts: joinAttempts)
         let input = plan.input
+        // Caught before the join starts, so that no Ctrl-C falls between the two.
+        let interrupt = SignalCatcher([SIGINT]) { _ in console.info("Interrupted: restoring the previous connection…") }
+        defer { interrupt.stop() }
         let work = Task {
             try await joiner.withAccessPoint(ssid: credentials.ssid, password: credentials.apPassword, progress: { console.info($0) }) {
                 try await client.run(input, progress: { console.info($0) })
             }
         }
-        signal(SIGINT, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler {
-            console.info("Interrupted: restoring the previous connection…")
-            work.cancel()
+        let canceller = Task {
+            if await interrupt.wait() != nil { work.cancel() }
         }
-        source.resume()
-        defer {
-            source.cancel()
-            signal(SIGINT, SIG_DFL)
-        }
+        defer { canceller.cancel() }
         return try await work.value
     }
 

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import Synchronization
 
@@ -13,11 +14,7 @@ enum StandardInputLine {
     static func read() async -> String? {
         let cancelled = CancelFlag()
         return await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let thread = Thread { continuation.resume(returning: readBlocking(fd: STDIN_FILENO, cancelled: cancelled)) }
-                thread.name = "standard input"
-                thread.start()
-            }
+            await blocking("standard input") { readBlocking(fd: STDIN_FILENO, cancelled: cancelled) }
         } onCancel: {
             cancelled.set()
         }

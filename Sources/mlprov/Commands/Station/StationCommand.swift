@@ -102,11 +102,11 @@ struct StationCommand: ReportingCommand {
         if !useTable, ports == nil { console.info("Waiting for boards (USB serial adapters); Ctrl-C to stop") }
         let work = Task { await station.run(boards: boards) { renderer.render($0) } }
         // The first Ctrl-C stops the station cleanly; a second one ends the process at once.
-        let interrupt = InterruptSignal { work.cancel() }
+        let interrupt = SignalCatcher([SIGINT], repeated: .endsProcess) { _ in work.cancel() }
         let summary = await work.value
         interrupt.stop()
         renderer.finish(summary)
-        if summary.interrupted { throw ExitCode(InterruptSignal.exitCode) }
+        if summary.interrupted { throw ExitCode(SignalCatcher.exitCode(for: SIGINT)) }
         if !summary.failed.isEmpty { throw ExitCode(1) }
     }
 }

@@ -1,9 +1,9 @@
 import Foundation
 import Station
+import Synchronization
 
 /// Renders station events: a live table on a terminal, JSON lines otherwise.
-final class StationRenderer: @unchecked Sendable {
-    // @unchecked: all state is touched under `lock`.
+final class StationRenderer: Sendable {
     struct Row {
         var slot: String
         var serial: String
@@ -15,11 +15,15 @@ final class StationRenderer: @unchecked Sendable {
     }
 
     private let table: Bool
-    private let lock = NSLock()
-    private var rows: [String: Row] = [:]
-    private var order: [String] = []
-    private var drawnLines = 0
-    private var lastDraw = ContinuousClock.now - .seconds(1)
+    /// The table as last drawn; writes happen with it locked, so redraws never interleave.
+    private let state = Mutex(TableState())
+
+    private struct TableState {
+        var rows: [String: Row] = [:]
+        var order: [String] = []
+        var drawnLines = 0
+        var lastDraw = ContinuousClock.now - .seconds(1)
+    }
     /// The least time between two redraws for progress alone (phase changes draw at once).
     static let redrawInterval: Duration = .milliseconds(100)
 
@@ -28,28 +32,28 @@ final class StationRenderer: @unchecked Sendable {
     }
 
     func render(_ event: StationEvent) {
-        lock.withLock {
+        state.withLock { state in
             if !table {
                 write(Self.jsonLine(event))
                 return
             }
-            if rows[event.slot] == nil { order.append(event.slot) }
-            var row = rows[event.slot] ?? Row(slot: event.slot, serial: "", phase: "", result: "")
+            if state.rows[event.slot] == nil { state.order.append(event.slot) }
+            var row = state.rows[event.slot] ?? Row(slot: event.slot, serial: "", phase: "", result: "")
             let phaseChanged = row.phase != event.phase.name
             if let serial = event.serial { row.serial = serial }
             row.phase = event.phase.name
             row.percent = event.phase.percent ?? (event.phase == .waiting ? nil : row.percent)
             if let result = event.result { row.result = result } else if !event.phase.isFinal, event.phase != .waiting { row.result = "" }
             if event.phase.isFinal { row.help = event.help } else if event.phase != .waiting { row.help = nil }
-            rows[event.slot] = row
-            if phaseChanged || ContinuousClock.now - lastDraw >= Self.redrawInterval { draw() }
+            state.rows[event.slot] = row
+            if phaseChanged || ContinuousClock.now - state.lastDraw >= Self.redrawInterval { draw(&state) }
         }
     }
 
     func finish(_ summary: StationSummary) {
-        lock.withLock {
+        state.withLock { state in
             if table {
-                draw()
+                draw(&state)
                 let interrupted = summary.interrupted ? "interrupted; " : ""
                 write("\(interrupted)\(summary.done.count) done, \(summary.failed.count) failed")
             } else {
@@ -63,23 +67,23 @@ final class StationRenderer: @unchecked Sendable {
         }
     }
 
-    /// Redraws the table in place (called with `lock` held).
-    private func draw() {
-        lastDraw = .now
-        var text = drawnLines > 0 ? "\u{1B}[\(drawnLines)A" : ""
+    /// Redraws the table in place (called with `state` locked).
+    private func draw(_ state: inout TableState) {
+        state.lastDraw = .now
+        var text = state.drawnLines > 0 ? "\u{1B}[\(state.drawnLines)A" : ""
         let header = Self.line(["SLOT", "SERIAL", "PHASE", "PROGRESS", "RESULT"])
         var lines = [header]
-        for slot in order {
-            guard let row = rows[slot] else { continue }
+        for slot in state.order {
+            guard let row = state.rows[slot] else { continue }
             let bar = row.percent.map { Self.bar($0) } ?? ""
             lines.append(Self.line([Self.short(row.slot), row.serial, row.phase, bar, row.result]))
             if let help = row.help { lines.append("  help: " + String(help.prefix(120))) }
         }
         for line in lines { text += "\u{1B}[2K" + line + "\n" }
         // A shorter table (a help line gone) clears what is left of the longer one.
-        let extra = max(0, drawnLines - lines.count)
+        let extra = max(0, state.drawnLines - lines.count)
         if extra > 0 { text += String(repeating: "\u{1B}[2K\n", count: extra) + "\u{1B}[\(extra)A" }
-        drawnLines = lines.count
+        state.drawnLines = lines.count
         FileHandle.standardOutput.write(Data(text.utf8))
     }
 
