@@ -11,6 +11,8 @@ public struct CommissioningOptions: Sendable {
     public var sampleTimeout: Duration
     /// The clock commands are stamped with (unix time).
     public var clock: @Sendable () -> Int
+    /// How often the first command (ping) is sent again while the board has not answered.
+    public var resendInterval: Duration = .seconds(5)
 
     public init(
         connectTimeout: Duration = .seconds(10), replyTimeout: Duration = .seconds(10), sampleTimeout: Duration = .seconds(120),
@@ -129,8 +131,13 @@ public func commission(
     for (index, name) in CommissioningPlan.commands.enumerated() {
         let step: CommissioningStep
         do {
-            let command = try MeterCommand(name, now: options.clock())
-            let reply = try await session.request(command, timeout: options.replyTimeout)
+            // The first command is repeated until the board answers: a board that has just
+            // joined the site network subscribes to its commands a little later, and a
+            // command published before that is lost (ping has no effect but its reply).
+            let reply = index == 0
+                ? try await session.request(
+                    { try MeterCommand(name, now: options.clock()) }, timeout: options.replyTimeout, resendEvery: options.resendInterval)
+                : try await session.request(try MeterCommand(name, now: options.clock()), timeout: options.replyTimeout)
             if let problem = name.reply.problem(with: reply.message) {
                 step = CommissioningStep(name: name.rawValue, outcome: .failed, topic: reply.topic.text, message: reply.message, detail: "the reply does not look right: \(problem)")
             } else {

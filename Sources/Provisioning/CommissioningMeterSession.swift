@@ -96,6 +96,27 @@ public final class MeterSession: Sendable {
         return try await reply(named: name, timeout: timeout)
     }
 
+    /// Sends a fresh `make()` command every `resendEvery` until its reply comes, waiting at
+    /// most `timeout` in all; for a command that is harmless to repeat (ping). Throws what
+    /// `make` throws, or `MeterSessionError`.
+    public func request(_ make: () throws -> MeterCommand, timeout: Duration, resendEvery: Duration) async throws -> MeterReply {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let command = try make()
+            let remaining = ContinuousClock.now.duration(to: deadline)
+            let attempt: Result<MeterReply, MeterSessionError>
+            do { attempt = .success(try await request(command, timeout: min(resendEvery, remaining))) } catch { attempt = .failure(error) }
+            switch attempt {
+            case .success(let reply): return reply
+            case .failure(.noReply(let awaited, _, let rejected)):
+                if ContinuousClock.now.duration(to: deadline) <= .zero {
+                    throw MeterSessionError.noReply(awaited: awaited, after: timeout, rejected: rejected)
+                }
+            case .failure(let other): throw other
+            }
+        }
+    }
+
     /// The next message on `/<name>/v2/<serial>/+` that verifies with the key, waiting at
     /// most `timeout`. Messages that do not verify are skipped (and counted in the error).
     public func reply(named name: String, timeout: Duration) async throws(MeterSessionError) -> MeterReply {

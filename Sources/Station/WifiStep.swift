@@ -29,19 +29,14 @@ public struct WifiStep: Sendable {
         self.scanTimeout = scanTimeout
     }
 
-    /// Sets up `device`'s board, whose key is `key`.
+    /// Sets up `device`'s board, whose key is `key`, with the same plan as `mlprov wifi`.
     func run(device: Device, key: DeviceKey, meter: MeterKind) async throws(BoardProvisioningError) {
         do {
-            let input = try WifiSetupInput(ssid: ssid, password: password, mqttHost: mqttHost, impulse: device.impulse)
-            let client = WifiSetupClient(baseURL: deviceURL, scanTimeout: scanTimeout)
-            if let joiner {
-                let credentials = Credentials(serial: device.serial, key: key, meter: meter)
-                _ = try await joiner.withAccessPoint(ssid: credentials.ssid, password: credentials.apPassword) {
-                    try await client.run(input)
-                }
-            } else {
-                _ = try await client.run(input)
-            }
+            let given = WifiSetupPlan.Given(
+                meter: meter, key: key, ssid: ssid, password: password, mqttHost: mqttHost, impulse: device.impulse,
+                deviceURL: joiner == nil ? deviceURL : nil)
+            let plan = try WifiSetupPlan(serial: device.serial, profile: nil, given: given)
+            _ = try await plan.run(scanTimeout: scanTimeout, requestTimeout: 10, joiner: joiner ?? WifiAccessPointJoiner()) { _ in }
         } catch let error as any ReportableError {
             throw .wifi(error)
         } catch {

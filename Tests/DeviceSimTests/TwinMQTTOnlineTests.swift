@@ -24,7 +24,7 @@ struct TwinMQTTOnlineTests {
         let twin = ESP8266Twin(configuration: TwinConfiguration(initialBootMode: .flash))
         try twin.withFlash { flash throws(FlashMemoryError) in try flash.program(image, at: 0) }
         _ = twin.connectInProcess()
-        let deadline = ContinuousClock.now + .seconds(5)
+        let deadline = ContinuousClock.now + .seconds(60)
         while twin.firmwareIdentity == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         return twin
     }
@@ -40,7 +40,7 @@ struct TwinMQTTOnlineTests {
             #expect(online.identity.serial == "9999999")
             #expect(online.identity.meter == .kmp)
             #expect(online.isOnline)
-            let deadline = ContinuousClock.now + .seconds(5)
+            let deadline = ContinuousClock.now + .seconds(60)
             while online.counters.samplesPublished < 3, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
             #expect(online.counters.samplesPublished >= 3)
             #expect(online.firmware.hardware.chipID == twin.configuration.chipID)

@@ -75,7 +75,7 @@ struct TwinStubModeTests {
         _ = try Self.startStub(client)
         #expect(try client.command(.flashBegin(eraseSize: 0, packetCount: 0, packetSize: 0x4000, offset: 0))?.status.failed == false)
         #expect(try client.command(.flashEnd(.reboot))?.status.failed == false)
-        let deadline = ContinuousClock.now + .seconds(2)
+        let deadline = ContinuousClock.now + .seconds(60)
         while twin.chipState != .download && ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.01) }
         #expect(twin.chipState == .download)
         #expect(twin.stubBaud == nil)
@@ -91,7 +91,7 @@ struct TwinStubModeTests {
         defer { twin.stop() }
         _ = try Self.startStub(client)
         try client.send(.runUserCode())
-        let deadline = ContinuousClock.now + .seconds(2)
+        let deadline = ContinuousClock.now + .seconds(60)
         while twin.chipState != .runningApp && ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.01) }
         #expect(twin.chipState == .runningApp)
         #expect(twin.lastBoot?.trigger == .runUserCode)

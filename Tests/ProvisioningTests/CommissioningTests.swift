@@ -32,6 +32,34 @@ struct CommissioningTests {
         }
     }
 
+    @Test("a board that comes online after the first ping still passes: ping is sent again until it answers")
+    func pingIsSentAgainUntilALateBoardAnswers() async throws {
+        try await withMosquitto(users: Fixture.users) { broker in
+            // A watcher on the board's command topics sees the first ping go out while no
+            // board is there to take it; only then does the board come online.
+            let watcher = try MQTTClient()
+            try await watcher.connect(to: Fixture.technicianLogin(broker))
+            try await watcher.subscribe(MeterTopics.commandFilter(serial: Fixture.serialText))
+            var options = CommissioningOptions(connectTimeout: .seconds(30), replyTimeout: .seconds(120), sampleTimeout: .seconds(60))
+            options.resendInterval = .milliseconds(500)
+            let commissioning = Task {
+                await commission(serial: Fixture.serial, key: Fixture.key, broker: Fixture.technicianLogin(broker), options: options)
+            }
+            var pings = 0
+            for await message in watcher.messages where CommandTopic(message.topic)?.command == "ping" {
+                pings += 1
+                break
+            }
+            #expect(pings == 1, "the first ping went out before the board was online")
+            let twin = try await Fixture.onlineTwin(on: broker, sampleInterval: .milliseconds(200))
+            let report = await commissioning.value
+            #expect(report.passed, "\(report)")
+            #expect(report.steps.map(\.outcome) == [.passed, .passed, .passed, .passed, .passed])
+            await watcher.disconnect()
+            await twin.stop()
+        }
+    }
+
     @Test("an offline twin fails at ping, names the reply topic awaited, and skips the rest")
     func failsAgainstAnOfflineTwin() async throws {
         try await withMosquitto(users: Fixture.users) { broker in

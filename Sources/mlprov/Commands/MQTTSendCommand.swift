@@ -88,25 +88,24 @@ struct MQTTMeterOptions: ParsableArguments {
         }
     }
 
-    func deviceKey(console: Console) throws(CommandFailure) -> DeviceKey {
-        do {
-            if let keyFile { return try Credentials.readKey(file: keyFile) }
-            if let key {
-                console.info("warning: --key puts the key on the command line, where other users can see it; use --key-file for real boards")
-                return try Credentials.parseKey(key, source: "--key")
-            }
-        } catch {
-            throw CommandFailure(message: error.description, help: error.help)
+    /// Where the key comes from: --key-file, --key, else the ledger.
+    var keySource: DeviceKeySource {
+        if let keyFile { return .file(path: keyFile) }
+        if let key { return .text(key, source: "--key") }
+        return .ledger(path: ledger ?? LedgerLocation.defaultPath())
+    }
+
+    func deviceKey(console: Console) throws(DeviceKeyError) -> DeviceKey {
+        let source = keySource
+        if source.isOnCommandLine {
+            console.info("warning: --key puts the key on the command line, where other users can see it; use --key-file for real boards")
         }
-        // The ledger: the key this board was flashed with; never generated here.
-        do {
-            let store = try KeyStore(path: ledger ?? LedgerLocation.defaultPath())
-            return try store.key(for: try meterSerial(), generateIfMissing: false)
-        } catch let error as KeyStoreError {
-            throw CommandFailure(message: error.description, help: "give the key with --key-file, or check --ledger")
-        } catch {
-            throw error as? CommandFailure ?? CommandFailure(message: "\(error)", help: nil)
-        }
+        return try source.key(for: try meterSerialForKey())
+    }
+
+    /// The serial for the ledger's key; a bad serial is reported by `meterSerial()` first.
+    private func meterSerialForKey() throws(DeviceKeyError) -> MeterSerial {
+        do { return try Credentials.parseSerial(serial) } catch { throw .credentials(error) }
     }
 }
 

@@ -6,7 +6,7 @@ import MeterLogger
 import Provisioning
 
 /// `mlprov wifi`: gives a board the site's wifi and MQTT host through its setup access point.
-struct WifiCommand: AsyncParsableCommand {
+struct WifiCommand: ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "wifi",
         abstract: "Give a board the site's wifi and MQTT host through its setup access point.",
@@ -71,49 +71,31 @@ struct WifiCommand: AsyncParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
-    static let defaultDeviceURL = "http://192.168.4.1/"
+    /// The board's setup page on its own AP (docs/meterlogger-firmware.md, "E. Setup web UI").
+    static var defaultDevice: URL { WifiSetupPlan.boardSetupPage }
 
-    /// The board's setup page on its own AP (facts/meterlogger.md, "Setup access point").
-    static var defaultDevice: URL {
-        var components = URLComponents()
-        components.scheme = "http"
-        components.host = "192.168.4.1"
-        components.path = "/"
-        return components.url ?? URL(fileURLWithPath: "/")
-    }
+    var reportsJSON: Bool { output.json }
 
-    /// Everything checked before any request.
-    struct Plan {
-        var serial: MeterSerial
-        var meter: MeterKind
-        var key: DeviceKey?
-        var input: WifiSetupInput
-        var deviceURL: URL?
-    }
-
-    func run() async throws {
-        let console = Console()
-        let plan: Plan
-        do {
-            plan = try makePlan()
-        } catch let error as ReportableError {
-            throw console.fail(error.description, help: error.help, json: output.json)
+    func run(console: Console) async throws {
+        let plan = try WifiSetupPlan(serial: try Credentials.parseSerial(serial), profile: try profile.map(InstallationProfile.load), given: try given())
+        // Caught before the join starts, so that no Ctrl-C falls between the two.
+        let interrupt = SignalCatcher([SIGINT]) { _ in
+            if plan.deviceURL == nil { console.info("Interrupted: restoring the previous connection…") }
         }
-
-        let client = WifiSetupClient(
-            baseURL: plan.deviceURL ?? Self.defaultDevice, scanTimeout: .seconds(max(1, scanTimeout)), requestTimeout: max(1, requestTimeout))
-        let progress: @Sendable (String) -> Void = { console.info($0) }
+        defer { interrupt.stop() }
+        let (scanTimeout, requestTimeout, joiner) = (Duration.seconds(max(1, scanTimeout)), max(1, requestTimeout), WifiAccessPointJoiner(attempts: joinAttempts))
+        let work = Task {
+            try await plan.run(scanTimeout: scanTimeout, requestTimeout: requestTimeout, joiner: joiner) { console.info($0) }
+        }
+        let canceller = Task {
+            if await interrupt.wait() != nil { work.cancel() }
+        }
+        defer { canceller.cancel() }
         let report: WifiSetupReport
         do {
-            if plan.deviceURL != nil {
-                report = try await client.run(plan.input, progress: progress)
-            } else {
-                report = try await joinAndRun(plan, client: client, console: console)
-            }
-        } catch let error as ReportableError {
-            throw console.fail(error.description, help: error.help, json: output.json)
+            report = try await work.value
         } catch is CancellationError {
-            throw console.fail("interrupted; the previous connection was restored", help: nil, json: output.json)
+            throw CommandFailure(message: "interrupted; the previous connection was restored", help: nil)
         }
         for warning in report.warnings where !warning.hasPrefix("the board does not see") {
             console.info("warning: \(warning)")
@@ -125,69 +107,21 @@ struct WifiCommand: AsyncParsableCommand {
         }
     }
 
-    /// Joins the board's AP, runs the setup, restores the laptop's connection (also on Ctrl-C).
-    private func joinAndRun(_ plan: Plan, client: WifiSetupClient, console: Console) async throws -> WifiSetupReport {
-        guard let key = plan.key else {
-            throw CommandFailure(message: "the board's KEY is needed to join its setup access point", help: "give --key-file FILE, or the device's key in the profile, or --device-url when already on the AP")
-        }
-        let credentials = Credentials(serial: plan.serial, key: key, meter: plan.meter)
-        let joiner = WifiAccessPointJoiner(attempts: joinAttempts)
-        let input = plan.input
-        // Caught before the join starts, so that no Ctrl-C falls between the two.
-        let interrupt = SignalCatcher([SIGINT]) { _ in console.info("Interrupted: restoring the previous connection…") }
-        defer { interrupt.stop() }
-        let work = Task {
-            try await joiner.withAccessPoint(ssid: credentials.ssid, password: credentials.apPassword, progress: { console.info($0) }) {
-                try await client.run(input, progress: { console.info($0) })
-            }
-        }
-        let canceller = Task {
-            if await interrupt.wait() != nil { work.cancel() }
-        }
-        defer { canceller.cancel() }
-        return try await work.value
-    }
-
-    func makePlan() throws -> Plan {
-        let serial = try Credentials.parseSerial(serial)
-        var loaded: InstallationProfile?
-        var device: Device?
-        if let profile {
-            let installation = try InstallationProfile.load(path: profile)
-            guard let found = installation.device(serial: serial.text) else {
-                throw CommandFailure(message: "the profile \(profile) has no device \(serial.text)", help: "check --serial, or add the device to the profile")
-            }
-            loaded = installation
-            device = found
-        }
-        let network = loaded?.network
-
-        var meterKind = MeterKind.kmp
+    /// The options as typed values; what is not given comes from the profile.
+    func given() throws -> WifiSetupPlan.Given {
+        var given = WifiSetupPlan.Given()
         if let meter {
             guard let kind = MeterKind(rawValue: meter) else {
                 throw CommandFailure(message: "--meter '\(meter)' is not one of: \(MeterKind.allCases.map(\.rawValue).joined(separator: ", "))", help: nil)
             }
-            meterKind = kind
-        } else if let loaded, let device {
-            meterKind = loaded.variant(for: device).meter
+            given.meter = kind
         }
-
         if keyFile != nil, keyText != nil {
             throw CommandFailure(message: "give the key either with --key-file or with --key, not both", help: nil)
         }
-        var key: DeviceKey?
-        if let keyFile { key = try Credentials.readKey(file: keyFile) } else if let keyText {
-            key = try Credentials.parseKey(keyText, source: "--key")
-        } else {
-            key = device?.key.givenKey
-        }
-
-        guard let ssidText = ssid ?? network?.ssid else {
-            throw WifiSetupInputError.invalid(field: WifiSetupField.ssid, problem: "no SSID given (and no profile network)")
-        }
-        let siteSSID = try WifiSetupValidation.ssid(ssidText)
-
-        let password: WifiPassword
+        if let keyFile { given.key = try Credentials.readKey(file: keyFile) }
+        if let keyText { given.key = try Credentials.parseKey(keyText, source: "--key") }
+        given.ssid = ssid
         if let passwordFile {
             let text: String
             do {
@@ -195,47 +129,25 @@ struct WifiCommand: AsyncParsableCommand {
             } catch {
                 throw CommandFailure(message: "--password-file: \(error.message)", help: error.help)
             }
-            password = try WifiSetupValidation.password(text)
-        } else if let source = network?.password {
-            do {
-                password = try source.read()
-            } catch {
-                throw CommandFailure(message: error.description, help: "see the profile's network section")
-            }
-        } else {
-            throw WifiSetupInputError.invalid(field: WifiSetupField.password, problem: "no wifi password file given (and no profile network)")
+            given.password = try WifiSetupValidation.password(text)
         }
-
-        guard let hostText = mqttHost ?? network?.mqtt.host else {
-            throw WifiSetupInputError.invalid(field: WifiSetupField.mqttHost, problem: "no MQTT host given (and no profile network)")
-        }
-        let host = try WifiSetupValidation.mqttHost(hostText)
-
-        var impulse: ImpulseMeterSetup?
+        given.mqttHost = mqttHost
         if impulseSerial != nil || impulseReading != nil || impulsesPerUnit != nil {
             guard let impulseSerial else { throw WifiSetupInputError.invalid(field: "--impulse-serial", problem: "missing (the impulse fields go together)") }
             guard let impulseReading else { throw WifiSetupInputError.invalid(field: "--impulse-reading", problem: "missing (the impulse fields go together)") }
             guard let impulsesPerUnit else { throw WifiSetupInputError.invalid(field: "--impulses-per-unit", problem: "missing (the impulse fields go together)") }
-            impulse = ImpulseMeterSetup(
+            given.impulse = ImpulseMeterSetup(
                 meterSerial: try WifiSetupValidation.impulseMeterSerial(impulseSerial, field: "--impulse-serial"),
                 meterReading: try WifiSetupValidation.meterReading(impulseReading, field: "--impulse-reading"),
                 impulsesPerUnit: try WifiSetupValidation.impulsesPerUnit(impulsesPerUnit, field: "--impulses-per-unit"))
-        } else {
-            impulse = device?.impulse
         }
-        if meterKind == .impulse, impulse == nil {
-            throw WifiSetupInputError.invalid(field: "--impulse-serial", problem: "an impulse meter needs --impulse-serial, --impulse-reading and --impulses-per-unit")
-        }
-
-        var url: URL?
         if let deviceURL {
             guard let parsed = URL(string: deviceURL), let scheme = parsed.scheme, ["http", "https"].contains(scheme), parsed.host != nil else {
                 throw CommandFailure(message: "--device-url '\(deviceURL)' is not an http URL", help: "e.g. http://192.168.4.1/ or http://127.0.0.1:8080")
             }
-            url = parsed
+            given.deviceURL = parsed
         }
-        let input = try WifiSetupInput(ssid: siteSSID, password: password, mqttHost: host, impulse: impulse)
-        return Plan(serial: serial, meter: meterKind, key: key, input: input, deviceURL: url)
+        return given
     }
 }
 
