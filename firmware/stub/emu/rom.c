@@ -182,7 +182,6 @@ static struct {
     uint32_t loader_commands, started;
 } stats;
 static const char *contract_first = "none";
-static uint32_t flash_size;
 static uint32_t tick_cycles, cycles_per_us;
 
 static void line_flush(void);
@@ -308,7 +307,7 @@ static struct {
     uint32_t tx_count; /* bytes "in the FIFO": line_out holds them until a flush */
     uint32_t int_raw, int_ena, clkdiv, conf0, conf1;
     uint32_t last_was_status;
-} uart = { .clkdiv = 0x1B4, .conf0 = 0x1C, .conf1 = 0x00000060u };
+} uart = { .clkdiv = 451, /* what the ROM's autobaud leaves at 115200 (52 MHz / 115200) */ .conf0 = 0x1C, .conf1 = 0x00000060u };
 
 /* Other registers at 0x6000xxxx and the efuse block: plain words (READ_REG/WRITE_REG). */
 #define GENERIC_REGS 64
@@ -388,6 +387,11 @@ static void uart_write(uint32_t offset, uint32_t value)
     }
 }
 
+#define SPI0_CMD 0x60000200u
+#define SPI0_W0 0x60000240u
+#define SPI_USR (1u << 18)
+static uint32_t flash_size;
+
 static int generic_slot(uint32_t address, int create)
 {
     for (uint32_t i = 0; i < generic_count; i++)
@@ -411,6 +415,16 @@ static int mmio(uint32_t address, int store, uint32_t *value)
     if (known) {
         if (!store) *value = fuse;
         return 1;
+    }
+    if (store && address == SPI0_CMD && (*value & SPI_USR)) {
+        /* A user command (esptool reads the flash id this way): done at once, the JEDEC
+         * id of a Winbond-like chip of the model's size in W0. */
+        uint32_t log2 = 0;
+        while ((1u << log2) < flash_size) log2++;
+        uint32_t id = 0xEFu | (0x40u << 8) | (log2 << 16);
+        int w0 = generic_slot(SPI0_W0, 1);
+        if (w0 >= 0) generic_value[w0] = id;
+        *value &= ~SPI_USR;
     }
     if ((address >= 0x60000000u && address < 0x80000000u) || (address >= 0x3FF00000u && address < 0x3FF01000u)) {
         int slot = generic_slot(address & ~3u, store);
