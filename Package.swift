@@ -72,7 +72,7 @@ let package = Package(
         .target(
             name: "CStubHost",
             path: "firmware/stub",
-            exclude: ["Makefile", "README.md", "PROTOCOL.md", "esp8266", "tools", "build"],
+            exclude: ["Makefile", "README.md", "PROTOCOL.md", "esp8266", "tools", "build", "emu"],
             sources: ["core", "host"],
             publicHeadersPath: "host/include"
         ),
