@@ -26,7 +26,7 @@ struct ClientEmulationTests {
     func mlprovClientEndToEnd() async throws {
         let build = try await Emulator.build()
         let plan = try Self.plan()
-        let (events, run) = try await Emulator.run(build, mode: .loader, flashSize: FlashSize.size1MB.bytes, fill: Self.prefill, endsByItself: true) { path in
+        let (events, run) = try await Emulator.run(build, mode: .loader, flashSize: FlashSize.size1MB.bytes, fill: Self.prefill, endsByItself: true, awaitStart: true) { path in
             let port = try SerialPort(path: path)
             defer { port.close() }
             let session = LoaderSession(link: port)
@@ -68,7 +68,7 @@ struct ClientEmulationTests {
     @Test("mlprov's client: FLASH_END-free exit, RUN_USER_CODE at the line's rate returns into the ROM's flash boot")
     func runUserCode() async throws {
         let build = try await Emulator.build()
-        let (_, run) = try await Emulator.run(build, mode: .loader, endsByItself: true) { path in
+        let (_, run) = try await Emulator.run(build, mode: .loader, endsByItself: true, awaitStart: true) { path in
             let port = try SerialPort(path: path)
             defer { port.close() }
             let session = LoaderSession(link: port)
@@ -77,6 +77,26 @@ struct ClientEmulationTests {
             #expect(try session.finish(.run) == .run)
         }
         run.expectClean(.flashBoot)
+    }
+
+    @Test("mlprov write-flash (the command line) through the ROM loader and its stub, leaving with --after run")
+    func mlprovWriteFlashCommand() async throws {
+        let build = try await Emulator.build()
+        let folder = try temporaryDirectory("mlprov-emu-cli")
+        let plan = try Self.plan()
+        var files: [String] = []
+        for operation in plan.operations {
+            let file = folder.appendingPathComponent(operation.part.name)
+            try Data(operation.part.bytes).write(to: file)
+            files += ["0x\(String(operation.part.offset, radix: 16))", file.path]
+        }
+        let arguments = ["write-flash", "--before", "no-reset", "--after", "run", "--flash-size", "1MB", "--flash-mode", "keep"] + files
+        let (output, run) = try await Emulator.run(build, mode: .loader, flashSize: FlashSize.size1MB.bytes, fill: Self.prefill, endsByItself: true, awaitStart: true) { path in
+            blockingRun(mlprovBinary, ["write-flash", "--port", path] + arguments.dropFirst())
+        }
+        #expect(output.exitCode == 0, "\(output)")
+        run.expectClean(.flashBoot)
+        #expect(run.number("flash_bytes_written") >= 0x7000 + 300_000 && run.number("loader_commands") > 3)
     }
 
     @Test("esptool 5.6.0's stub path against the running stub: write-flash of 500 KB with verification, verify-flash, read-flash, erase-region")
@@ -88,7 +108,7 @@ struct ClientEmulationTests {
         let image = random.bytes(500_000)
         let input = folder.appendingPathComponent("image.bin"), readBack = folder.appendingPathComponent("read.bin")
         try Data(image).write(to: input)
-        let (outputs, run) = try await Emulator.run(build, flashSize: 0x40_0000, timeout: .seconds(300)) { path in
+        let (outputs, run) = try await Emulator.run(build, flashSize: 0x40_0000, awaitStart: true, timeout: .seconds(300)) { path in
             let common = ["--port", path, "--baud", "115200", "--before", "no-reset", "--after", "no-reset-stub"]
             return [
                 blockingRun(esptoolBinary, common + ["write-flash", "0x10000", input.path]),

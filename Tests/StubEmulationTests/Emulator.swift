@@ -1,4 +1,5 @@
 import Foundation
+import SerialLink
 import Subprocess
 import Testing
 import TestSupport
@@ -149,7 +150,7 @@ enum Emulator {
     /// closing the line (EOF), so work the stub still does is not cut short by the EOF.
     static func run<T: Sendable>(
         _ build: Build, mode: Mode = .direct, flashSize: Int = 0x10_0000, fill: UInt8 = 0xFF,
-        endsByItself: Bool = false, timeout: Duration = .seconds(120), _ body: @escaping @Sendable (String) throws -> T
+        endsByItself: Bool = false, awaitStart: Bool = false, timeout: Duration = .seconds(120), _ body: @escaping @Sendable (String) throws -> T
     ) async throws -> (T, Result) {
         var master: Int32 = -1, slave: Int32 = -1
         var name = [CChar](repeating: 0, count: 128)
@@ -191,7 +192,12 @@ enum Emulator {
             error: .string(limit: 1 << 20)
         ) { execution in
             watchdog.arm(after: timeout) { try? execution.send(signal: .kill) }
-            let outcome: Swift.Result<T, any Error> = await onThread { Swift.Result { try body(path) } }
+            let outcome: Swift.Result<T, any Error> = await onThread {
+                Swift.Result {
+                    if awaitStart { try awaitFirstOutput(of: mode, on: path) }
+                    return try body(path)
+                }
+            }
             // The client is done: closing the last slave descriptor is EOF for the ROM.
             if !endsByItself { slaveFD.close() }
             return outcome
@@ -207,6 +213,27 @@ enum Emulator {
         if ProcessInfo.processInfo.environment["STUBEMU_REPORT"] != nil { print("STUBEMU \(run)") }
         let value = try result.closureResult.get()
         return (value, run)
+    }
+
+    /// The ROM loader's boot line, or the started stub's OHAI, then the line is the client's
+    /// (a peer that syncs only briefly is not raced against QEMU's start on a loaded machine).
+    private static func awaitFirstOutput(of mode: Mode, on path: String) throws {
+        let marker: [UInt8] = mode == .loader ? Array("serial loader\r\n".utf8) : [0xC0] + Array("OHAI".utf8) + [0xC0]
+        let port = try SerialPort(path: path)
+        defer { port.close() }
+        let deadline = ContinuousClock.now + .seconds(60)
+        var seen: [UInt8] = []
+        while !seen.ends(with: marker) {
+            let bytes = try port.read(maxCount: 1, deadline: deadline)
+            if bytes.isEmpty { throw StartTimeout(mode: mode, seen: seen) }
+            seen += bytes
+        }
+    }
+
+    struct StartTimeout: Error, CustomStringConvertible {
+        var mode: Mode
+        var seen: [UInt8]
+        var description: String { "no start output from the emulated \(mode) within 60 s; got \(seen.prefix(64))" }
     }
 
     private static func fields(after marker: String, in text: String) -> [String: String] {
@@ -230,6 +257,10 @@ private actor BuildCache {
         builds[variant] = task
         return try await task.value
     }
+}
+
+private extension Array where Element == UInt8 {
+    func ends(with suffix: [UInt8]) -> Bool { count >= suffix.count && Array(self[(count - suffix.count)...]) == suffix }
 }
 
 /// The test's own descriptor of the pty's slave side, closed once.

@@ -921,5 +921,9 @@ void rom_main(void)
         start_stub(config->entry);
     }
     garbage(DRAM_START, DRAM_DATA_END);
+    /* As a chip's ROM prints its boot line before the loader listens (our own text). */
+    static const char banner[] = "\r\nfake mask ROM: serial loader\r\n";
+    for (const char *c = banner; *c; c++) line_put((uint8_t)*c);
+    line_flush();
     serial_loader();
 }
