@@ -1,9 +1,10 @@
 /*
- * rom.c: the fake mask ROM's models (see README.md). Everything the stub reaches outside
- * its own code: the ROM functions (flash over a NOR model, UART divider, delays, interrupt
- * attach/unmask, reset), UART0's registers (reached through traps on 0x60000000–0x7FFFFFFF
- * and on the efuse block), the receive interrupt fed from the host on a timer tick, the
- * ROM's serial loader (SYNC, READ_REG, WRITE_REG, MEM_BEGIN/DATA/END) and the end report.
+ * rom.c: the fake mask ROM's models (../README.md, "The real stub on an emulated LX106").
+ * Everything the stub reaches outside its own code: the ROM functions (flash over a NOR
+ * model, UART divider, delays, interrupt attach/unmask, reset), UART0's registers (reached
+ * through traps on 0x60000000–0x7FFFFFFF and on the efuse block), the receive interrupt fed
+ * from the host on a timer tick, the ROM's serial loader (SYNC, READ_REG, WRITE_REG,
+ * MEM_BEGIN/DATA/END) and the end report.
  *
  * The host side is QEMU's semihosting: guest fd 0/1 are QEMU's stdin/stdout (the line),
  * fd 2 its stderr (the report). The run's settings are words at 0x3FFC0000 (struct config).

@@ -1,5 +1,5 @@
 /*
- * iramcheck.c: a QEMU TCG plugin for the emulated LX106 (see ../README.md).
+ * iramcheck.c: a QEMU TCG plugin for the emulated LX106 (see ../../README.md).
  *
  * 1. Every 1- or 2-byte load or store to 0x40000000–0x402FFFFF (mask ROM, IRAM, flash
  *    cache window) is reported with its PC and instruction: on an ESP8266 these raise a
