@@ -5,125 +5,127 @@ import SerialLink
 import Testing
 import TestSupport
 
-/// mlprov's real client and esptool against the real stub on an emulated LX106. In the
-/// loader runs the fake ROM plays the serial loader, so mlprov uploads its embedded stub
-/// (Sources/ESPFlasher/FlasherStub+Image.swift) exactly as to a board.
-@Suite("The stub on an emulated LX106: clients", .serialized, .enabled(if: Emulator.available, Emulator.skipMessage))
-struct ClientEmulationTests {
-    static let prefill: UInt8 = 0x5A
+extension StubEmulation {
+    /// mlprov's real client and esptool against the real stub on an emulated LX106. In the
+    /// loader runs the fake ROM plays the serial loader, so mlprov uploads its embedded stub
+    /// (Sources/ESPFlasher/FlasherStub+Image.swift) exactly as to a board.
+    @Suite("The stub on an emulated LX106: clients")
+    struct ClientEmulationTests {
+        static let prefill: UInt8 = 0x5A
 
-    /// A MeterLogger-like set: a boot image at 0 and a larger, partly compressible program.
-    static func plan() throws -> FlashPlan {
-        var random = SplitMix(state: 0xC0FFEE)
-        let boot = [0x00] + random.bytes(0x6FFF)
-        let program = (0..<300_000).map { index -> UInt8 in index % 7 == 0 ? UInt8(truncatingIfNeeded: random.next()) : UInt8(index / 977 & 0xFF) }
-        return try FlashPlan(
-            parts: [FlashPart(name: "0x00000.bin", offset: 0, bytes: boot), FlashPart(name: "0x10000.bin", offset: 0x1_0000, bytes: program)],
-            flashSize: .size1MB)
-    }
+        /// A MeterLogger-like set: a boot image at 0 and a larger, partly compressible program.
+        static func plan() throws -> FlashPlan {
+            var random = SplitMix(state: 0xC0FFEE)
+            let boot = [0x00] + random.bytes(0x6FFF)
+            let program = (0..<300_000).map { index -> UInt8 in index % 7 == 0 ? UInt8(truncatingIfNeeded: random.next()) : UInt8(index / 977 & 0xFF) }
+            return try FlashPlan(
+                parts: [FlashPart(name: "0x00000.bin", offset: 0, bytes: boot), FlashPart(name: "0x10000.bin", offset: 0x1_0000, bytes: program)],
+                flashSize: .size1MB)
+        }
 
-    @Test("mlprov's client: sync, chip info, upload through the ROM loader, OHAI, compressed writes with MD5 and the saved-configuration digest, ERASE_REGION, CHANGE_BAUDRATE to the boot-log rate and RUN_USER_CODE into the ROM's flash boot")
-    func mlprovClientEndToEnd() async throws {
-        let build = try await Emulator.build()
-        let plan = try Self.plan()
-        let (events, run) = try await Emulator.run(build, mode: .loader, flashSize: FlashSize.size1MB.bytes, fill: Self.prefill, endsByItself: true, awaitStart: true) { path in
-            let port = try SerialPort(path: path)
-            defer { port.close() }
-            let session = LoaderSession(link: port)
-            try session.connect(reset: .none)
-            #expect(!session.syncAnsweredByStub, "the ROM loader answers first")
-            let chip = try session.readChipInfo()
-            #expect(chip.mac.description.lowercased() == "18:fe:34:12:34:56")
-            try session.startStub(.mlprov)
-            #expect(session.runningStub == .mlprov, "the uploaded stub greeted with OHAI")
+        @Test("mlprov's client: sync, chip info, upload through the ROM loader, OHAI, compressed writes with MD5 and the saved-configuration digest, ERASE_REGION, CHANGE_BAUDRATE to the boot-log rate and RUN_USER_CODE into the ROM's flash boot")
+        func mlprovClientEndToEnd() async throws {
+            let build = try await Emulator.build()
+            let plan = try Self.plan()
+            let (events, run) = try await Emulator.run(build, mode: .loader, flashSize: FlashSize.size1MB.bytes, fill: Self.prefill, endsByItself: true, awaitStart: true) { path in
+                let port = try SerialPort(path: path)
+                defer { port.close() }
+                let session = LoaderSession(link: port)
+                try session.connect(reset: .none)
+                #expect(!session.syncAnsweredByStub, "the ROM loader answers first")
+                let chip = try session.readChipInfo()
+                #expect(chip.mac.description.lowercased() == "18:fe:34:12:34:56")
+                try session.startStub(.mlprov)
+                #expect(session.runningStub == .mlprov, "the uploaded stub greeted with OHAI")
 
-            var events: [FlashEvent] = []
-            try session.write(plan) { events.append($0) }
-            for operation in plan.operations {
-                let part = operation.part
-                #expect(try session.flashMD5(offset: part.offset, size: part.bytes.count) == MD5.digest(part.bytes), "\(part.name) reads back")
+                var events: [FlashEvent] = []
+                try session.write(plan) { events.append($0) }
+                for operation in plan.operations {
+                    let part = operation.part
+                    #expect(try session.flashMD5(offset: part.offset, size: part.bytes.count) == MD5.digest(part.bytes), "\(part.name) reads back")
+                }
+                let configuration = FlashLayout.meterLoggerConfiguration
+                #expect(try session.flashMD5(offset: configuration.lowerBound, size: configuration.count)
+                        == MD5.digest([UInt8](repeating: Self.prefill, count: configuration.count)), "the saved configuration is untouched")
+
+                // The stub's own erase command, then the erased sectors read back as 0xFF.
+                try session.command(.eraseRegion(offset: 0x9_0000, size: 0x2000))
+                #expect(try session.flashMD5(offset: 0x9_0000, size: 0x2000) == MD5.digest([UInt8](repeating: 0xFF, count: 0x2000)))
+                #expect(try session.flashMD5(offset: 0x9_2000, size: 0x1000) == MD5.digest([UInt8](repeating: Self.prefill, count: 0x1000)))
+
+                // Leaving: CHANGE_BAUDRATE to 74880 (answered at the old rate), RUN_USER_CODE at the new one.
+                let (action, _) = try session.finishCapturingBootLog(.run)
+                #expect(action == .run)
+                return events
             }
-            let configuration = FlashLayout.meterLoggerConfiguration
-            #expect(try session.flashMD5(offset: configuration.lowerBound, size: configuration.count)
-                    == MD5.digest([UInt8](repeating: Self.prefill, count: configuration.count)), "the saved configuration is untouched")
-
-            // The stub's own erase command, then the erased sectors read back as 0xFF.
-            try session.command(.eraseRegion(offset: 0x9_0000, size: 0x2000))
-            #expect(try session.flashMD5(offset: 0x9_0000, size: 0x2000) == MD5.digest([UInt8](repeating: 0xFF, count: 0x2000)))
-            #expect(try session.flashMD5(offset: 0x9_2000, size: 0x1000) == MD5.digest([UInt8](repeating: Self.prefill, count: 0x1000)))
-
-            // Leaving: CHANGE_BAUDRATE to 74880 (answered at the old rate), RUN_USER_CODE at the new one.
-            let (action, _) = try session.finishCapturingBootLog(.run)
-            #expect(action == .run)
-            return events
+            run.expectClean(.flashBoot)
+            #expect(run.number("loader_commands") > 3, "the ROM loader took SYNC, READ_REG and MEM_*")
+            #expect(!events.contains { if case .retrying = $0 { true } else { false } }, "no block was retried: \(events)")
+            let written = events.compactMap { if case .partWritten(let part, _, _, _) = $0 { part } else { nil } }
+            #expect(written == plan.operations.map(\.part.name))
+            #expect(run.number("unerased_bytes") == 0 && run.number("flash_bytes_written") >= 0x7000 + 300_000)
         }
-        run.expectClean(.flashBoot)
-        #expect(run.number("loader_commands") > 3, "the ROM loader took SYNC, READ_REG and MEM_*")
-        #expect(!events.contains { if case .retrying = $0 { true } else { false } }, "no block was retried: \(events)")
-        let written = events.compactMap { if case .partWritten(let part, _, _, _) = $0 { part } else { nil } }
-        #expect(written == plan.operations.map(\.part.name))
-        #expect(run.number("unerased_bytes") == 0 && run.number("flash_bytes_written") >= 0x7000 + 300_000)
-    }
 
-    @Test("mlprov's client: FLASH_END-free exit, RUN_USER_CODE at the line's rate returns into the ROM's flash boot")
-    func runUserCode() async throws {
-        let build = try await Emulator.build()
-        let (_, run) = try await Emulator.run(build, mode: .loader, endsByItself: true, awaitStart: true) { path in
-            let port = try SerialPort(path: path)
-            defer { port.close() }
-            let session = LoaderSession(link: port)
-            try session.connect(reset: .none)
-            try session.startStub(.mlprov)
-            #expect(try session.finish(.run) == .run)
+        @Test("mlprov's client: FLASH_END-free exit, RUN_USER_CODE at the line's rate returns into the ROM's flash boot")
+        func runUserCode() async throws {
+            let build = try await Emulator.build()
+            let (_, run) = try await Emulator.run(build, mode: .loader, endsByItself: true, awaitStart: true) { path in
+                let port = try SerialPort(path: path)
+                defer { port.close() }
+                let session = LoaderSession(link: port)
+                try session.connect(reset: .none)
+                try session.startStub(.mlprov)
+                #expect(try session.finish(.run) == .run)
+            }
+            run.expectClean(.flashBoot)
         }
-        run.expectClean(.flashBoot)
-    }
 
-    @Test("mlprov write-flash (the command line) through the ROM loader and its stub, leaving with --after run")
-    func mlprovWriteFlashCommand() async throws {
-        let build = try await Emulator.build()
-        let folder = try temporaryDirectory("mlprov-emu-cli")
-        let plan = try Self.plan()
-        var files: [String] = []
-        for operation in plan.operations {
-            let file = folder.appendingPathComponent(operation.part.name)
-            try Data(operation.part.bytes).write(to: file)
-            files += ["0x\(String(operation.part.offset, radix: 16))", file.path]
+        @Test("mlprov write-flash (the command line) through the ROM loader and its stub, leaving with --after run")
+        func mlprovWriteFlashCommand() async throws {
+            let build = try await Emulator.build()
+            let folder = try temporaryDirectory("mlprov-emu-cli")
+            let plan = try Self.plan()
+            var files: [String] = []
+            for operation in plan.operations {
+                let file = folder.appendingPathComponent(operation.part.name)
+                try Data(operation.part.bytes).write(to: file)
+                files += ["0x\(String(operation.part.offset, radix: 16))", file.path]
+            }
+            let arguments = ["write-flash", "--before", "no-reset", "--after", "run", "--flash-size", "1MB", "--flash-mode", "keep"] + files
+            let (output, run) = try await Emulator.run(build, mode: .loader, flashSize: FlashSize.size1MB.bytes, fill: Self.prefill, endsByItself: true, awaitStart: true) { path in
+                blockingRun(mlprovBinary, ["write-flash", "--port", path] + arguments.dropFirst())
+            }
+            #expect(output.exitCode == 0, "\(output)")
+            run.expectClean(.flashBoot)
+            #expect(run.number("flash_bytes_written") >= 0x7000 + 300_000 && run.number("loader_commands") > 3)
         }
-        let arguments = ["write-flash", "--before", "no-reset", "--after", "run", "--flash-size", "1MB", "--flash-mode", "keep"] + files
-        let (output, run) = try await Emulator.run(build, mode: .loader, flashSize: FlashSize.size1MB.bytes, fill: Self.prefill, endsByItself: true, awaitStart: true) { path in
-            blockingRun(mlprovBinary, ["write-flash", "--port", path] + arguments.dropFirst())
-        }
-        #expect(output.exitCode == 0, "\(output)")
-        run.expectClean(.flashBoot)
-        #expect(run.number("flash_bytes_written") >= 0x7000 + 300_000 && run.number("loader_commands") > 3)
-    }
 
-    @Test("esptool 5.6.0's stub path against the running stub: write-flash of 500 KB with verification, verify-flash, read-flash, erase-region")
-    func esptoolPeer() async throws {
-        try #require(FileManager.default.isExecutableFile(atPath: esptoolBinary), "scripts/setup installs esptool into .venv")
-        let build = try await Emulator.build()
-        let folder = try temporaryDirectory("mlprov-emu-esptool")
-        var random = SplitMix(state: 42)
-        let image = random.bytes(500_000)
-        let input = folder.appendingPathComponent("image.bin"), readBack = folder.appendingPathComponent("read.bin")
-        try Data(image).write(to: input)
-        let (outputs, run) = try await Emulator.run(build, flashSize: 0x40_0000, awaitStart: true, timeout: .seconds(300)) { path in
-            let common = ["--port", path, "--baud", "115200", "--before", "no-reset", "--after", "no-reset-stub"]
-            return [
-                blockingRun(esptoolBinary, common + ["write-flash", "0x10000", input.path]),
-                blockingRun(esptoolBinary, common + ["verify-flash", "0x10000", input.path]),
-                blockingRun(esptoolBinary, common + ["read-flash", "0x10000", "0x20000", readBack.path]),
-                blockingRun(esptoolBinary, common + ["erase-region", "0x20000", "0x1000"]),
-                blockingRun(esptoolBinary, common + ["read-flash", "0x20000", "0x1000", readBack.path + ".erased"]),
-            ]
+        @Test("esptool 5.6.0's stub path against the running stub: write-flash of 500 KB with verification, verify-flash, read-flash, erase-region")
+        func esptoolPeer() async throws {
+            try #require(FileManager.default.isExecutableFile(atPath: esptoolBinary), "scripts/setup installs esptool into .venv")
+            let build = try await Emulator.build()
+            let folder = try temporaryDirectory("mlprov-emu-esptool")
+            var random = SplitMix(state: 42)
+            let image = random.bytes(500_000)
+            let input = folder.appendingPathComponent("image.bin"), readBack = folder.appendingPathComponent("read.bin")
+            try Data(image).write(to: input)
+            let (outputs, run) = try await Emulator.run(build, flashSize: 0x40_0000, awaitStart: true, timeout: .seconds(300)) { path in
+                let common = ["--port", path, "--baud", "115200", "--before", "no-reset", "--after", "no-reset-stub"]
+                return [
+                    blockingRun(esptoolBinary, common + ["write-flash", "0x10000", input.path]),
+                    blockingRun(esptoolBinary, common + ["verify-flash", "0x10000", input.path]),
+                    blockingRun(esptoolBinary, common + ["read-flash", "0x10000", "0x20000", readBack.path]),
+                    blockingRun(esptoolBinary, common + ["erase-region", "0x20000", "0x1000"]),
+                    blockingRun(esptoolBinary, common + ["read-flash", "0x20000", "0x1000", readBack.path + ".erased"]),
+                ]
+            }
+            for output in outputs { #expect(output.exitCode == 0, "\(output)") }
+            #expect(outputs.first?.stdout.contains("Stub flasher is already running") == true, "\(outputs.first?.stdout ?? "")")
+            #expect(outputs.first?.stdout.contains("Hash of data verified") == true)
+            #expect(try Data(contentsOf: readBack) == Data(image[..<0x20000]))
+            #expect(try Data(contentsOf: URL(fileURLWithPath: readBack.path + ".erased")) == Data(repeating: 0xFF, count: 0x1000))
+            run.expectClean(.eof)
         }
-        for output in outputs { #expect(output.exitCode == 0, "\(output)") }
-        #expect(outputs.first?.stdout.contains("Stub flasher is already running") == true, "\(outputs.first?.stdout ?? "")")
-        #expect(outputs.first?.stdout.contains("Hash of data verified") == true)
-        #expect(try Data(contentsOf: readBack) == Data(image[..<0x20000]))
-        #expect(try Data(contentsOf: URL(fileURLWithPath: readBack.path + ".erased")) == Data(repeating: 0xFF, count: 0x1000))
-        run.expectClean(.eof)
     }
 }
 

@@ -300,3 +300,8 @@ func onThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
         thread.start()
     }
 }
+
+/// All emulation suites, one after another: each run keeps a QEMU busy on a core, and the
+/// machine (2 cores) is shared with the rest of the suite.
+@Suite("The stub on an emulated LX106", .serialized, .enabled(if: Emulator.available, Emulator.skipMessage))
+struct StubEmulation {}
