@@ -4,9 +4,11 @@ import Testing
 import TestSupport
 
 extension StubEmulation {
-    /// Mutation proof: three broken stubs that the host build (CStubHost on x86) cannot tell
-    /// from the real one, each built from a changed copy of firmware/stub and caught here by
-    /// the part of the emulation made for it.
+    /// Mutation proof: three broken stubs, each built from a changed copy of firmware/stub and
+    /// caught here by the part of the emulation made for it. Two are invisible to the host
+    /// build (CStubHost on x86): the chip HAL's byte stores are not compiled there, and a
+    /// host thread has megabytes of stack. The third (no erase) the host's flash array sees
+    /// too; here it shows that the fake ROM's NOR model holds the chip build to the same rule.
     @Suite("The stub on an emulated LX106: mutants are caught")
     struct MutantEmulationTests {
         /// Replaces `old` by `new` in `file` of the copy, requiring that it was there.
