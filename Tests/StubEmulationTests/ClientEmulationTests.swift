@@ -100,6 +100,28 @@ extension StubEmulation {
             #expect(run.number("flash_bytes_written") >= 0x7000 + 300_000 && run.number("loader_commands") > 3)
         }
 
+        @Test("mlprov erase-region against a stub left running (an earlier --after no-reset): the region must read back erased")
+        func eraseRegionThroughARunningStub() async throws {
+            let build = try await Emulator.build()
+            let ((erase, digest), run) = try await Emulator.run(build, fill: Self.prefill, awaitStart: true) { path in
+                let erase = blockingRun(mlprovBinary, ["erase-region", "--port", path, "--before", "no-reset", "--after", "no-reset", "0x90000", "0x1000"])
+                let client = try WireClient(path: path)
+                defer { client.port.close() }
+                try client.send(0x13, le32(0x9_0000) + le32(0x1000) + le32(0) + le32(0))
+                return (erase, try client.reply(0x13).data)
+            }
+            #expect(erase.exitCode == 0, "\(erase)")
+            run.expectClean(.eof)
+            // Found here: LoaderSession.erase sends the ROM's FLASH_BEGIN without data; a stub
+            // (ours as esptool's) erases only what it then writes and has ERASE_REGION for this.
+            // The command still prints "Erased …". Remove withKnownIssue once ESPFlasher uses
+            // ERASE_REGION when SYNC was answered by a stub.
+            withKnownIssue("mlprov erase-region erases nothing when a stub answers (FLASH_BEGIN without data)") {
+                #expect(digest == MD5.digest([UInt8](repeating: 0xFF, count: 0x1000)), "\(run)")
+                #expect(run.number("sector_erases") + run.number("block_erases") > 0)
+            }
+        }
+
         @Test("esptool 5.6.0's stub path against the running stub: write-flash of 500 KB with verification, verify-flash, read-flash, erase-region")
         func esptoolPeer() async throws {
             try #require(FileManager.default.isExecutableFile(atPath: esptoolBinary), "scripts/setup installs esptool into .venv")
