@@ -84,6 +84,7 @@ extension StubEmulation {
         func mlprovWriteFlashCommand() async throws {
             let build = try await Emulator.build()
             let folder = try temporaryDirectory("mlprov-emu-cli")
+            defer { try? FileManager.default.removeItem(at: folder) }
             let plan = try Self.plan()
             var files: [String] = []
             for operation in plan.operations {
@@ -127,6 +128,7 @@ extension StubEmulation {
             try #require(FileManager.default.isExecutableFile(atPath: esptoolBinary), "scripts/setup installs esptool into .venv")
             let build = try await Emulator.build()
             let folder = try temporaryDirectory("mlprov-emu-esptool")
+            defer { try? FileManager.default.removeItem(at: folder) }
             var random = SplitMix(state: 42)
             let image = random.bytes(500_000)
             let input = folder.appendingPathComponent("image.bin"), readBack = folder.appendingPathComponent("read.bin")

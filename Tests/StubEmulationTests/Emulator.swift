@@ -165,7 +165,9 @@ enum Emulator {
             close(master)
             close(output)
         }
-        let pluginOut = try temporaryDirectory("mlprov-iramcheck").appendingPathComponent("iramcheck.txt").path
+        let pluginFolder = try temporaryDirectory("mlprov-iramcheck")
+        defer { try? FileManager.default.removeItem(at: pluginFolder) }
+        let pluginOut = pluginFolder.appendingPathComponent("iramcheck.txt").path
         let stub = build.stub
         func config(_ index: Int, _ value: UInt32) -> [String] {
             ["-device", "loader,addr=0x\(String(0x3FFC_0000 + index * 4, radix: 16)),data=0x\(String(value, radix: 16)),data-len=4"]

@@ -559,13 +559,9 @@ static void rx_fill(void)
 void rom_irq(struct frame *frame);
 void rom_irq(struct frame *frame)
 {
-    (void)frame;
     uint32_t pending;
     __asm__ __volatile__("rsr.interrupt %0" : "=r"(pending));
-    if (!(pending & (1u << TIMER_INTERRUPT))) {
-        stats.fatal_cause = 4;
-        fatal(4, frame->epc1, pending);
-    }
+    if (!(pending & (1u << TIMER_INTERRUPT))) fatal(4, frame->epc1, pending); /* nothing else is enabled */
     stats.ticks++;
     tick_arm();
     if (uart.tx_count) {
