@@ -213,8 +213,13 @@ enum Emulator {
             exitCode: code, report: fields(after: "EMU-REPORT", in: stderr), plugin: fields(after: "IRAMCHECK", in: pluginText),
             violations: pluginText.split(separator: "\n").filter { $0.hasPrefix("IRAM-VIOLATION") }.map(String.init), stderr: stderr)
         if ProcessInfo.processInfo.environment["STUBEMU_REPORT"] != nil { print("STUBEMU \(run)") }
-        let value = try result.closureResult.get()
-        return (value, run)
+        switch result.closureResult {
+        case .success(let value):
+            return (value, run)
+        case .failure(let error):
+            Issue.record("the client failed (\(error)); the emulated run: \(run)")
+            throw error
+        }
     }
 
     /// The ROM loader's boot line, or the started stub's OHAI, then the line is the client's

@@ -540,10 +540,18 @@ void rom_ets_set_user_start(void (*start)(void))
 }
 
 #define TIMER_INTERRUPT 6
+/* Sets the next tick. CCOUNT runs with the host's clock: when QEMU is descheduled between
+ * reading CCOUNT and writing CCOMPARE0 (a loaded machine), the compare value may already
+ * be behind CCOUNT, and the next match would come only after the 32-bit counter wraps
+ * (107 s at 40 MHz). So: write, then check that CCOUNT has not passed it yet, else again. */
 static void tick_arm(void)
 {
-    uint32_t next = ccount() + tick_cycles;
-    __asm__ __volatile__("wsr.ccompare0 %0; esync" ::"r"(next));
+    uint32_t now, next;
+    do {
+        now = ccount();
+        next = now + tick_cycles;
+        __asm__ __volatile__("wsr.ccompare0 %0; esync" ::"r"(next));
+    } while (ccount() - now >= tick_cycles);
 }
 
 /* Moves host bytes into the RX FIFO. */
