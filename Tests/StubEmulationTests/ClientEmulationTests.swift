@@ -27,7 +27,7 @@ extension StubEmulation {
         func mlprovClientEndToEnd() async throws {
             let build = try await Emulator.build()
             let plan = try Self.plan()
-            let (events, run) = try await Emulator.run(build, mode: .loader, flashSize: FlashSize.size1MB.bytes, fill: Self.prefill, endsByItself: true, awaitStart: true) { path in
+            let (events, run) = try await Emulator.run(build, mode: .loader, flashSize: FlashSize.size1MB.bytes, fill: Self.prefill, endsByItself: true) { path in
                 let port = try SerialPort(path: path)
                 defer { port.close() }
                 let session = LoaderSession(link: port)
@@ -69,7 +69,7 @@ extension StubEmulation {
         @Test("mlprov's client: FLASH_END-free exit, RUN_USER_CODE at the line's rate returns into the ROM's flash boot")
         func runUserCode() async throws {
             let build = try await Emulator.build()
-            let (_, run) = try await Emulator.run(build, mode: .loader, endsByItself: true, awaitStart: true) { path in
+            let (_, run) = try await Emulator.run(build, mode: .loader, endsByItself: true) { path in
                 let port = try SerialPort(path: path)
                 defer { port.close() }
                 let session = LoaderSession(link: port)
@@ -93,7 +93,7 @@ extension StubEmulation {
                 files += ["0x\(String(operation.part.offset, radix: 16))", file.path]
             }
             let arguments = ["write-flash", "--before", "no-reset", "--after", "run", "--flash-size", "1MB", "--flash-mode", "keep"] + files
-            let (output, run) = try await Emulator.run(build, mode: .loader, flashSize: FlashSize.size1MB.bytes, fill: Self.prefill, endsByItself: true, awaitStart: true) { path in
+            let (output, run) = try await Emulator.run(build, mode: .loader, flashSize: FlashSize.size1MB.bytes, fill: Self.prefill, endsByItself: true) { path in
                 blockingRun(mlprovBinary, ["write-flash", "--port", path] + arguments.dropFirst())
             }
             #expect(output.exitCode == 0, "\(output)")
@@ -104,7 +104,7 @@ extension StubEmulation {
         @Test("mlprov erase-region against a stub left running (an earlier --after no-reset): the region must read back erased")
         func eraseRegionThroughARunningStub() async throws {
             let build = try await Emulator.build()
-            let ((erase, digest), run) = try await Emulator.run(build, fill: Self.prefill, awaitStart: true) { path in
+            let ((erase, digest), run) = try await Emulator.run(build, fill: Self.prefill) { path in
                 let erase = blockingRun(mlprovBinary, ["erase-region", "--port", path, "--before", "no-reset", "--after", "no-reset", "0x90000", "0x1000"])
                 let client = try WireClient(path: path)
                 defer { client.port.close() }
@@ -133,7 +133,7 @@ extension StubEmulation {
             let image = random.bytes(500_000)
             let input = folder.appendingPathComponent("image.bin"), readBack = folder.appendingPathComponent("read.bin")
             try Data(image).write(to: input)
-            let (outputs, run) = try await Emulator.run(build, flashSize: 0x40_0000, awaitStart: true, timeout: .seconds(300)) { path in
+            let (outputs, run) = try await Emulator.run(build, flashSize: 0x40_0000, timeout: .seconds(300)) { path in
                 let common = ["--port", path, "--baud", "115200", "--before", "no-reset", "--after", "no-reset-stub"]
                 return [
                     blockingRun(esptoolBinary, common + ["write-flash", "0x10000", input.path]),

@@ -1,5 +1,4 @@
 import Foundation
-import SerialLink
 import Subprocess
 import Testing
 import TestSupport
@@ -144,13 +143,14 @@ enum Emulator {
 
     // MARK: - Running
 
-    /// Starts QEMU on `build` and runs `body` (blocking client code, on its own thread) with
-    /// the line's path; then waits for the ROM's end report. A run that `endsByItself`
+    /// Starts QEMU on `build`, waits for its first output (the ROM loader's boot line, or the
+    /// directly started stub's OHAI), and runs `body` (blocking client code, on its own thread)
+    /// with the line's path; then waits for the ROM's end report. A run that `endsByItself`
     /// (reboot, flash boot) keeps the line open until QEMU exits; any other is ended by
     /// closing the line (EOF), so work the stub still does is not cut short by the EOF.
     static func run<T: Sendable>(
         _ build: Build, mode: Mode = .direct, flashSize: Int = 0x10_0000, fill: UInt8 = 0xFF,
-        endsByItself: Bool = false, awaitStart: Bool = false, timeout: Duration = .seconds(120), _ body: @escaping @Sendable (String) throws -> T
+        endsByItself: Bool = false, timeout: Duration = .seconds(120), _ body: @escaping @Sendable (String) throws -> T
     ) async throws -> (T, Result) {
         var master: Int32 = -1, slave: Int32 = -1
         var name = [CChar](repeating: 0, count: 128)
@@ -187,6 +187,7 @@ enum Emulator {
 
         let watchdog = TestWatchdog()
         let slaveFD = SlaveHolder(slave)
+        let slaveSide = slave
         let result = try await Subprocess.run(
             .path(FilePath(qemu)), arguments: Arguments(arguments),
             input: .fileDescriptor(FileDescriptor(rawValue: master), closeAfterSpawningProcess: false),
@@ -196,7 +197,7 @@ enum Emulator {
             watchdog.arm(after: timeout) { try? execution.send(signal: .kill) }
             let outcome: Swift.Result<T, any Error> = await onThread {
                 Swift.Result {
-                    if awaitStart { try awaitFirstOutput(of: mode, on: path) }
+                    try awaitFirstOutput(of: mode, fd: slaveSide)
                     return try body(path)
                 }
             }
@@ -222,25 +223,32 @@ enum Emulator {
         }
     }
 
-    /// The ROM loader's boot line, or the started stub's OHAI, then the line is the client's
-    /// (a peer that syncs only briefly is not raced against QEMU's start on a loaded machine).
-    private static func awaitFirstOutput(of mode: Mode, on path: String) throws {
+    /// Reads the ROM loader's boot line, or the started stub's OHAI frame (and nothing
+    /// before it), from the test's own slave descriptor. Then the line is the client's: a
+    /// SerialPort discards pending input when it opens, so a client that opened after the
+    /// greeting (a loaded machine) would lose it; and a peer that syncs only briefly is not
+    /// raced against QEMU's start.
+    private static func awaitFirstOutput(of mode: Mode, fd: Int32) throws {
         let marker: [UInt8] = mode == .loader ? Array("serial loader\r\n".utf8) : [0xC0] + Array("OHAI".utf8) + [0xC0]
-        let port = try SerialPort(path: path)
-        defer { port.close() }
         let deadline = ContinuousClock.now + .seconds(60)
         var seen: [UInt8] = []
         while !seen.ends(with: marker) {
-            let bytes = try port.read(maxCount: 1, deadline: deadline)
-            if bytes.isEmpty { throw StartTimeout(mode: mode, seen: seen) }
-            seen += bytes
+            let left = deadline - ContinuousClock.now
+            guard left > .zero else { throw StartTimeout(mode: mode, seen: seen) }
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, Int32(left.components.seconds * 1000 + 1))
+            if ready < 0, errno == EINTR { continue }
+            guard ready > 0 else { throw StartTimeout(mode: mode, seen: seen) }
+            var byte: UInt8 = 0
+            if read(fd, &byte, 1) == 1 { seen.append(byte) }
         }
+        if mode == .direct, seen != marker { throw StartTimeout(mode: mode, seen: seen) }
     }
 
     struct StartTimeout: Error, CustomStringConvertible {
         var mode: Mode
         var seen: [UInt8]
-        var description: String { "no start output from the emulated \(mode) within 60 s; got \(seen.prefix(64))" }
+        var description: String { "the emulated \(mode == .loader ? "ROM loader" : "stub") did not start as expected within 60 s; got \(seen.prefix(64))" }
     }
 
     private static func fields(after marker: String, in text: String) -> [String: String] {

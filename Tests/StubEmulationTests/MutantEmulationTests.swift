@@ -24,7 +24,6 @@ extension StubEmulation {
         static func scenario(_ path: String) throws -> (memData: UInt8, md5Matches: Bool) {
             let client = try WireClient(path: path)
             defer { client.port.close() }
-            _ = try client.frame()
             var random = SplitMix(state: 11)
             let code = random.bytes(256)
             try client.send(0x05, le32(256) + le32(1) + le32(256) + le32(0x4010_F800))
