@@ -59,6 +59,7 @@ extension StubEmulation {
                 return events
             }
             run.expectClean(.flashBoot)
+            #expect(run.number("clkdiv") == (451 * 115_200 + 37_440) / 74_880, "CHANGE_BAUDRATE scaled the autobaud divider to 74880")
             #expect(run.number("loader_commands") > 3, "the ROM loader took SYNC, READ_REG and MEM_*")
             #expect(!events.contains { if case .retrying = $0 { true } else { false } }, "no block was retried: \(events)")
             let written = events.compactMap { if case .partWritten(let part, _, _, _) = $0 { part } else { nil } }

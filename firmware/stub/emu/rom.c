@@ -186,6 +186,7 @@ static const char *contract_first = "none";
 static uint32_t tick_cycles, cycles_per_us;
 
 static void line_flush(void);
+static uint32_t uart_clkdiv(void);
 static uint32_t stack_used(void)
 {
     const volatile uint32_t *word = (const volatile uint32_t *)DRAM_DATA_END;
@@ -237,6 +238,7 @@ static void __attribute__((noreturn)) rom_end(int code)
     put(" fatal_vaddr=");
     put_x(stats.fatal_vaddr);
     field("loader_commands", stats.loader_commands);
+    field("clkdiv", uart_clkdiv());
     put("\n");
     simcall(SYS_WRITE, 2, (int32_t)(uint32_t)report, (int32_t)report_len);
     simcall(SYS_EXIT, code, 0, 0);
@@ -309,6 +311,11 @@ static struct {
     uint32_t int_raw, int_ena, clkdiv, conf0, conf1;
     uint32_t last_was_status;
 } uart = { .clkdiv = 451, /* what the ROM's autobaud leaves at 115200 (52 MHz / 115200) */ .conf0 = 0x1C, .conf1 = 0x00000060u };
+
+static uint32_t uart_clkdiv(void)
+{
+    return uart.clkdiv;
+}
 
 /* Other registers at 0x6000xxxx and the efuse block: plain words (READ_REG/WRITE_REG). */
 #define GENERIC_REGS 64
