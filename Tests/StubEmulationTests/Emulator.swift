@@ -24,7 +24,7 @@ enum Emulator {
     /// CCOUNT cycles per µs of QEMU's lx106 (ets_delay_us only).
     static let cyclesPerMicrosecond: UInt32 = 40
     /// The stack the stub may use below the loader's 0x3FFFFD00: the measured high-water of
-    /// the scenarios here is 496–912 B (painted stack and plugin agree; the deepest is the
+    /// the scenarios here is 416–912 B (painted stack and plugin agree; the deepest is the
     /// compressed write of mlprov's client), so 1280 B leaves ~40 % for what they miss.
     static let stackBudget = 1280
 
