@@ -42,16 +42,16 @@ extension StubEmulation {
                 try session.write(plan) { events.append($0) }
                 for operation in plan.operations {
                     let part = operation.part
-                    #expect(try session.flashMD5(offset: part.offset, size: part.bytes.count) == MD5.digest(part.bytes), "\(part.name) reads back")
+                    #expect(try session.flashMD5(offset: part.offset, size: part.bytes.count) == md5Digest(part.bytes), "\(part.name) reads back")
                 }
                 let configuration = FlashLayout.meterLoggerConfiguration
                 #expect(try session.flashMD5(offset: configuration.lowerBound, size: configuration.count)
-                        == MD5.digest([UInt8](repeating: Self.prefill, count: configuration.count)), "the saved configuration is untouched")
+                        == md5Digest([UInt8](repeating: Self.prefill, count: configuration.count)), "the saved configuration is untouched")
 
                 // The stub's own erase command, then the erased sectors read back as 0xFF.
                 try session.command(.eraseRegion(offset: 0x9_0000, size: 0x2000))
-                #expect(try session.flashMD5(offset: 0x9_0000, size: 0x2000) == MD5.digest([UInt8](repeating: 0xFF, count: 0x2000)))
-                #expect(try session.flashMD5(offset: 0x9_2000, size: 0x1000) == MD5.digest([UInt8](repeating: Self.prefill, count: 0x1000)))
+                #expect(try session.flashMD5(offset: 0x9_0000, size: 0x2000) == md5Digest([UInt8](repeating: 0xFF, count: 0x2000)))
+                #expect(try session.flashMD5(offset: 0x9_2000, size: 0x1000) == md5Digest([UInt8](repeating: Self.prefill, count: 0x1000)))
 
                 // Leaving: CHANGE_BAUDRATE to 74880 (answered at the old rate), RUN_USER_CODE at the new one.
                 let (action, _) = try session.finishCapturingBootLog(.run)
@@ -119,7 +119,7 @@ extension StubEmulation {
             // The command still prints "Erased …". Remove withKnownIssue once ESPFlasher uses
             // ERASE_REGION when SYNC was answered by a stub.
             withKnownIssue("mlprov erase-region erases nothing when a stub answers (FLASH_BEGIN without data)") {
-                #expect(digest == MD5.digest([UInt8](repeating: 0xFF, count: 0x1000)), "\(run)")
+                #expect(digest == md5Digest([UInt8](repeating: 0xFF, count: 0x1000)), "\(run)")
                 #expect(run.number("sector_erases") + run.number("block_erases") > 0)
             }
         }

@@ -75,15 +75,15 @@ extension StubEmulation {
                 }
                 try client.send(0x13, le32(UInt32(offset)) + le32(UInt32(image.count)) + le32(0) + le32(0))
                 let md5 = try client.reply(0x13)
-                #expect(md5.status == 0 && md5.data == MD5.digest(image))
+                #expect(md5.status == 0 && md5.data == md5Digest(image))
                 try client.send(0x12, le32(1))
                 #expect(try client.reply(0x12).status == 0)
                 // Outside the written sectors the flash is untouched; the rest of the last sector is erased.
                 let end = offset + image.count, sectorEnd = (end + 0xFFF) & ~0xFFF
                 try client.send(0x13, le32(UInt32(end)) + le32(UInt32(sectorEnd - end)) + le32(0) + le32(0))
-                #expect(try client.reply(0x13).data == MD5.digest([UInt8](repeating: 0xFF, count: sectorEnd - end)))
+                #expect(try client.reply(0x13).data == md5Digest([UInt8](repeating: 0xFF, count: sectorEnd - end)))
                 try client.send(0x13, le32(0) + le32(UInt32(offset)) + le32(0) + le32(0))
-                #expect(try client.reply(0x13).data == MD5.digest([UInt8](repeating: 0x5A, count: offset)))
+                #expect(try client.reply(0x13).data == md5Digest([UInt8](repeating: 0x5A, count: offset)))
             }
             run.expectClean(.eof)
             let sectorEnd = (0x2F000 + image.count + 0xFFF) & ~0xFFF
@@ -158,16 +158,16 @@ extension StubEmulation {
                 }
                 let digest = try client.frame()
                 #expect(byteDifference(received, image[3..<(3 + readLength)]) == nil)
-                #expect(digest == MD5.digest(received))
+                #expect(digest == md5Digest(received))
 
                 try client.send(0xD1, le32(0x1_1000) + le32(0x1000))
                 #expect(try client.reply(0xD1).status == 0)
                 try client.send(0xD1, le32(0x1_1001) + le32(0x1000))
                 #expect(try client.reply(0xD1).error == 0xC0)
                 try client.send(0x13, le32(0x1_1000) + le32(0x1000) + le32(0) + le32(0))
-                #expect(try client.reply(0x13).data == MD5.digest([UInt8](repeating: 0xFF, count: 0x1000)), "ERASE_REGION erased the sector")
+                #expect(try client.reply(0x13).data == md5Digest([UInt8](repeating: 0xFF, count: 0x1000)), "ERASE_REGION erased the sector")
                 try client.send(0x13, le32(0x1_2000) + le32(UInt32(image.count - 0x2000)) + le32(0) + le32(0))
-                #expect(try client.reply(0x13).data == MD5.digest(Array(image[0x2000...])))
+                #expect(try client.reply(0x13).data == md5Digest(Array(image[0x2000...])))
 
                 // CHANGE_BAUDRATE: answered at the old rate, then the divider (ROM autobaud 451) scales.
                 try client.send(0x0F, le32(921_600) + le32(115_200))
@@ -204,7 +204,7 @@ extension StubEmulation {
                 #expect(try client.reply(0xD2).error == 0xC0)
                 try client.send(0x13, le32(0xF_FFFF) + le32(1) + le32(0) + le32(0))
                 let md5 = try client.reply(0x13)
-                #expect(md5.status == 0 && md5.data == MD5.digest([0x33]))
+                #expect(md5.status == 0 && md5.data == md5Digest([0x33]))
             }
             run.expectClean(.eof)
             #expect(run.number("sector_erases") == 0 && run.number("block_erases") == 0)
@@ -229,7 +229,7 @@ extension StubEmulation {
                 let first = try client.frame()
                 #expect(byteDifference(first, image[0x100..<0x4E8]) == nil)
                 try client.send(0x08, Self.sync)
-                #expect(try client.frame() == MD5.digest(first))
+                #expect(try client.frame() == md5Digest(first))
                 for _ in 0..<8 { #expect(try client.reply(0x08).status == 0) }
                 try client.send(0x0A, le32(0x4000_1000))
                 #expect(try client.reply(0x0A).value == 0xFFF0_C101, "back in the command loop")
