@@ -98,7 +98,10 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["Basics", "Crypto", "ESPImage", "Provisioning", .product(name: "Subprocess", package: "swift-subprocess")],
+            dependencies: [
+                "Basics", "Crypto", "COpenSSL", "ESPImage", "ESPFlasher", "MeterLogger", "MQTT", "Provisioning", "DeviceSim", "DeviceDiscovery", "Station",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "SerialLinkTests", dependencies: ["SerialLink"]),
@@ -132,9 +135,14 @@ let package = Package(
             name: "StubEmulationTests",
             dependencies: ["ESPFlasher", "ESPImage", "SerialLink", "TestSupport", .product(name: "Subprocess", package: "swift-subprocess")]
         ),
+        // Every test that runs the mlprov binary (as a technician would), against twins,
+        // esptool, mosquitto and fake setup pages.
         .testTarget(
-            name: "IntegrationTests",
-            dependencies: ["TestSupport", "DeviceSim", "ESPFlasher", "ESPImage", "SerialLink", "MeterLogger", "MQTT", "Provisioning"]
+            name: "CLITests",
+            dependencies: [
+                "TestSupport", "Basics", "DeviceSim", "DeviceDiscovery", "ESPFlasher", "ESPImage", "SerialLink", "MeterLogger", "MQTT", "Provisioning", "Station",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

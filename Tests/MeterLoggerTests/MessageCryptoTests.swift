@@ -1,47 +1,8 @@
 import Basics
-import COpenSSL
 import Foundation
 import MeterLogger
 import Testing
-
-/// The facts page's vector (facts/meterlogger.md, "Names and keys derived from SERIAL and KEY").
-enum FactsVector {
-    static let key = "ef500c9268cf749016d26d6cbfaaf7bf"
-    static let sha256 = "89a5d4f82ad86bc9ec27427e246fd15481663afea8c463d93cc93c967c9b31be"
-    static let aesKey = "89a5d4f82ad86bc9ec27427e246fd154"
-    static let hmacKey = "81663afea8c463d93cc93c967c9b31be"
-    static let apPassword = "ef500c9268cf7490"
-}
-
-func exampleKeys() throws -> MessageKeys {
-    MessageKeys(deviceKey: try #require(DeviceKey(hex: FactsVector.key)))
-}
-
-let sampleTopic = "/sample/v2/9999999/1700000000"
-let sampleCleartext = Array("heap=20000&t1=25.00 C&t2=15.00 C&tdif=10.00 K&flow1=0 l/h&effect1=0.0 kW&hr=0 h&v1=0.00 m3&e1=0 kWh&".utf8)
-let fixedIV: [UInt8] = Array(0..<16)
-
-/// Builds a message around ciphertext blocks made here with OpenSSL directly (no padding
-/// added), with a valid HMAC: what a sender holding the key but encrypting wrongly sends.
-func sealRawBlocks(_ plaintext: [UInt8], topic: String, keys: MessageKeys, iv: [UInt8] = fixedIV) throws -> [UInt8] {
-    #expect(plaintext.count % 16 == 0)
-    let context = try #require(EVP_CIPHER_CTX_new())
-    defer { EVP_CIPHER_CTX_free(context) }
-    #expect(EVP_EncryptInit_ex(context, EVP_aes_128_cbc(), nil, keys.aesKey, iv) == 1)
-    #expect(EVP_CIPHER_CTX_set_padding(context, 0) == 1)
-    var ciphertext = [UInt8](repeating: 0, count: plaintext.count + 16)
-    var length: Int32 = 0
-    #expect(EVP_EncryptUpdate(context, &ciphertext, &length, plaintext, Int32(plaintext.count)) == 1)
-    ciphertext = Array(ciphertext[0..<Int(length)])
-    return hmacSHA256(keys.hmacKey, Array(topic.utf8) + iv + ciphertext) + iv + ciphertext
-}
-
-func hmacSHA256(_ key: [UInt8], _ data: [UInt8]) -> [UInt8] {
-    var mac = [UInt8](repeating: 0, count: 32)
-    var length: UInt32 = 0
-    _ = HMAC(EVP_sha256(), key, Int32(key.count), data, data.count, &mac, &length)
-    return mac
-}
+import TestSupport
 
 @Suite("MQTT message keys and crypto")
 struct MessageCryptoTests {

@@ -46,11 +46,11 @@ struct KeysCLITests {
 
         // The key is in the ledger, status generated, and was never printed.
         let store = try KeyStore(path: ledger, user: "tester")
-        let entry = try #require(try store.entry(for: serial(meter)))
+        let entry = try #require(try store.entry(for: LedgerFixture.serial(meter)))
         #expect(entry.status == .generated)
-        let recorded = try store.key(for: serial(meter), generateIfMissing: false)
-        #expect(!printed.contains(recorded.hex) && hexRuns(in: printed).isEmpty)
-        #expect(try mode(of: ledger) == 0o600)
+        let recorded = try store.key(for: LedgerFixture.serial(meter), generateIfMissing: false)
+        #expect(!printed.contains(recorded.hex) && LedgerFixture.hexRuns(in: printed).isEmpty)
+        #expect(try LedgerFixture.mode(of: ledger) == 0o600)
 
         let before = try await runProcess(mlprovBinary, ["keys", "export", "--csv", "--ledger", ledger])
         #expect(before.succeeded, "\(before)")
@@ -76,21 +76,21 @@ struct KeysCLITests {
         let export = try await runProcess(mlprovBinary, ["keys", "export", "--csv", "-o", csvFile, "--ledger", ledger])
         #expect(export.succeeded, "\(export)")
         #expect(export.stdout.isEmpty)
-        #expect(try mode(of: csvFile) == 0o600)
+        #expect(try LedgerFixture.mode(of: csvFile) == 0o600)
         let exported = try String(contentsOfFile: csvFile, encoding: .utf8)
         let rows = try KeyImportFile.parse(exported, file: csvFile)
         #expect(rows.map(\.serial.text) == ["9999999"])
 
         let sqlFile = folder.appendingPathComponent("meters.sql").path
         #expect(try await runProcess(mlprovBinary, ["keys", "export", "--sql", "-o", sqlFile, "--ledger", ledger]).succeeded)
-        #expect(try mode(of: sqlFile) == 0o600)
+        #expect(try LedgerFixture.mode(of: sqlFile) == 0o600)
         #expect(try String(contentsOfFile: sqlFile, encoding: .utf8) == "INSERT INTO meters (serial, `key`) VALUES ('9999999','\(rows[0].key.hex)');\n")
 
         for arguments in [["keys", "list"], ["keys", "list", "--json"], ["keys", "history"], ["keys", "history", "--json"]] {
             let listed = try await runProcess(mlprovBinary, arguments + ["--ledger", ledger])
             #expect(listed.succeeded, "\(listed)")
             #expect(listed.stdout.contains("9999999"))
-            #expect(hexRuns(in: listed.stdout + listed.stderr).isEmpty, "\(arguments): \(listed)")
+            #expect(LedgerFixture.hexRuns(in: listed.stdout + listed.stderr).isEmpty, "\(arguments): \(listed)")
         }
         let json = try await runProcess(mlprovBinary, ["keys", "list", "--json", "--ledger", ledger])
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
@@ -105,15 +105,15 @@ struct KeysCLITests {
         let folder = try temporaryDirectory("keys-cli")
         let ledger = folder.appendingPathComponent("ledger.sqlite").path
         let file = folder.appendingPathComponent("in.csv").path
-        try "serial,key\n5000001,\(keyA)\n".write(toFile: file, atomically: true, encoding: .utf8)
+        try "serial,key\n5000001,\(LedgerFixture.keyA)\n".write(toFile: file, atomically: true, encoding: .utf8)
         #expect(try await runProcess(mlprovBinary, ["keys", "import", file, "--ledger", ledger]).succeeded)
-        try "5000002,\(keyC)\n5000001,\(keyB)\n".write(toFile: file, atomically: true, encoding: .utf8)
+        try "5000002,\(LedgerFixture.keyC)\n5000001,\(LedgerFixture.keyB)\n".write(toFile: file, atomically: true, encoding: .utf8)
         let refused = try await runProcess(mlprovBinary, ["keys", "import", file, "--ledger", ledger])
         #expect(refused.exitCode == 1)
         #expect(refused.stderr.contains("5000001") && refused.stderr.contains("nothing was imported"), "\(refused)")
-        #expect(hexRuns(in: refused.stdout + refused.stderr).isEmpty, "\(refused)")
+        #expect(LedgerFixture.hexRuns(in: refused.stdout + refused.stderr).isEmpty, "\(refused)")
         let listed = try await runProcess(mlprovBinary, ["keys", "export", "--csv", "--ledger", ledger])
-        #expect(listed.stdout == "serial,key\n5000001,\(keyA)\n")
+        #expect(listed.stdout == "serial,key\n5000001,\(LedgerFixture.keyA)\n")
     }
 
     @Test("generate --profile --all records given keys and generates the rest")
@@ -128,7 +128,7 @@ struct KeysCLITests {
               source: fw
             devices:
               - serial: 7310001
-                key: \(keyA)
+                key: \(LedgerFixture.keyA)
               - serial: 7310002
                 key: generate
 
@@ -137,7 +137,7 @@ struct KeysCLITests {
         #expect(result.succeeded, "\(result)")
         #expect(result.stdout == "7310001: key recorded (from the profile)\n7310002: key recorded (generated now)\n")
         let store = try KeyStore(path: ledger, user: "tester")
-        #expect(try store.key(for: serial("7310001"), generateIfMissing: false) == key(keyA))
+        #expect(try store.key(for: LedgerFixture.serial("7310001"), generateIfMissing: false) == LedgerFixture.key(LedgerFixture.keyA))
         #expect(try store.entries().map { $0.installation ?? "" } == ["Test site", "Test site"])
     }
 }

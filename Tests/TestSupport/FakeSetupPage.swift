@@ -1,6 +1,5 @@
 import Foundation
 import Subprocess
-import TestSupport
 #if canImport(System)
 import System
 #else
@@ -9,8 +8,8 @@ import SystemPackage
 
 /// A stand-in for a board's setup web UI: a small Python http.server on a free loopback port.
 /// It logs each request (method, path, content type, body) to `log`, one line each.
-enum FakeSetupServer {
-    static let script = #"""
+public enum FakeSetupServer {
+    public static let script = #"""
     import sys, json, http.server
     kind, log, busy_scans, post_status = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     state = {"scans": 0}
@@ -60,7 +59,7 @@ enum FakeSetupServer {
     """#
 
     /// Runs the server for `body` with its base URL and the request log's URL.
-    static func with<T: Sendable>(
+    public static func with<T: Sendable>(
         kind: String = "kamstrup", busyScans: Int = 2, postStatus: Int = 302,
         _ body: @Sendable (URL, URL) async throws -> T
     ) async throws -> T {
@@ -92,7 +91,7 @@ enum FakeSetupServer {
         return result.closureResult
     }
 
-    static func requests(_ log: URL) -> [String] {
+    public static func requests(_ log: URL) -> [String] {
         ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
     }
 
@@ -103,10 +102,10 @@ enum FakeSetupServer {
 /// call's arguments to `calls.log`, answers `connection show --active` from the file
 /// `active`, fails `connection up` of the setup profile as often as the file `failures`
 /// says, and copies the password file it is given (contents and mode) for inspection.
-struct FakeNmcli {
-    let folder: URL
+public struct FakeNmcli {
+    public let folder: URL
 
-    init(failures: Int, active: String = "Home\\:5G:wlan0\nWired connection 1:eth0\nlo:lo\n") throws {
+    public init(failures: Int, active: String = "Home\\:5G:wlan0\nWired connection 1:eth0\nlo:lo\n") throws {
         folder = try temporaryDirectory("fake-nmcli")
         let script = #"""
         #!/bin/sh
@@ -144,10 +143,10 @@ struct FakeNmcli {
     }
 
     /// PATH with this folder first.
-    var searchPath: String { folder.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin") }
+    public var searchPath: String { folder.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin") }
 
     /// The calls so far, the password file's path replaced by FILE.
-    var calls: [String] {
+    public var calls: [String] {
         let text = (try? String(contentsOf: folder.appendingPathComponent("calls.log"), encoding: .utf8)) ?? ""
         return text.split(separator: "\n").map { line in
             var words = line.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
@@ -156,10 +155,10 @@ struct FakeNmcli {
         }
     }
 
-    var rawCalls: String { (try? String(contentsOf: folder.appendingPathComponent("calls.log"), encoding: .utf8)) ?? "" }
+    public var rawCalls: String { (try? String(contentsOf: folder.appendingPathComponent("calls.log"), encoding: .utf8)) ?? "" }
 
     /// The password file's path as given to nmcli.
-    var passwordFilePath: String? {
+    public var passwordFilePath: String? {
         rawCalls.split(separator: "\n").lazy.compactMap { line -> String? in
             let words = line.split(separator: " ").map(String.init)
             guard let index = words.firstIndex(of: "passwd-file"), index + 1 < words.count else { return nil }
@@ -167,13 +166,13 @@ struct FakeNmcli {
         }.first
     }
 
-    func file(_ name: String) -> String? {
+    public func file(_ name: String) -> String? {
         try? String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
     }
 
-    func remove() { try? FileManager.default.removeItem(at: folder) }
+    public func remove() { try? FileManager.default.removeItem(at: folder) }
 
-    static func expectedCalls(ssid: String, failures: Int, restore: [String] = ["Home:5G"]) -> [String] {
+    public static func expectedCalls(ssid: String, failures: Int, restore: [String] = ["Home:5G"]) -> [String] {
         let name = "mlprov-setup-\(ssid)"
         return ["-t -f NAME,DEVICE connection show --active", "connection delete id \(name)",
                 "connection add type wifi con-name \(name) ifname * ssid \(ssid) autoconnect no wifi-sec.key-mgmt wpa-psk wifi-sec.psk-flags 2"]

@@ -7,11 +7,10 @@ import MeterLogger
 import Provisioning
 import Station
 import Synchronization
-import TestSupport
 
 /// A profile of `count` demo-firmware devices (serials 3000001…), every key `generate`,
 /// meter kinds alternating kmp / mc66c so that the boards' firmware differs.
-func writeStationProfile(in folder: URL, count: Int, firstSerial: Int = 3_000_001) throws -> String {
+public func writeStationProfile(in folder: URL, count: Int, firstSerial: Int = 3_000_001) throws -> String {
     var text = """
         installation:
           name: station test
@@ -43,15 +42,15 @@ func writeStationProfile(in folder: URL, count: Int, firstSerial: Int = 3_000_00
 extension TimingModel {
     /// Paced, with a worn flash chip (1 s per sector erase, 40 ms per page): writing the
     /// demo firmware takes seconds whatever the line rate, so a test can interrupt a flash.
-    static let slowFlash = TimingModel(paced: true, sectorErase: .seconds(1), pageProgram: .milliseconds(40))
+    public static let slowFlash = TimingModel(paced: true, sectorErase: .seconds(1), pageProgram: .milliseconds(40))
 }
 
-final class BenchBoard: @unchecked Sendable {
+public final class BenchBoard: @unchecked Sendable {
     // @unchecked: `front` changes only from the test's own flow.
-    let twin: ESP8266Twin
-    private(set) var front: TwinPTYFront
+    public let twin: ESP8266Twin
+    public private(set) var front: TwinPTYFront
 
-    init(index: Int, timing: TimingModel = .off) throws {
+    public init(index: Int, timing: TimingModel = .off) throws {
         var configuration = TwinConfiguration()
         guard let mac = MACAddress(bytes: [0x18, 0xFE, 0x34, 0x5A, 0x00, UInt8(index)]) else { throw BenchError.badMAC }
         configuration.mac = mac
@@ -60,21 +59,21 @@ final class BenchBoard: @unchecked Sendable {
         front = try twin.servePseudoTerminal()
     }
 
-    var port: String { front.slavePath }
-    var mac: String { twin.configuration.mac.description.lowercased() }
+    public var port: String { front.slavePath }
+    public var mac: String { twin.configuration.mac.description.lowercased() }
 
-    func replug() throws {
+    public func replug() throws {
         front = try twin.servePseudoTerminal()
     }
 
-    func stop() {
+    public func stop() {
         front.stop()
         twin.stop()
     }
 
     /// The identity of the demo firmware in the board's flash (serial, key), read from
     /// the app image at offset 0 as the twin would boot it; nil when none is there.
-    func flashedIdentity() -> DemoFirmwareConfig? {
+    public func flashedIdentity() -> DemoFirmwareConfig? {
         let flash = twin.flash.contents
         guard let image = try? ESP8266Image(parsing: Array(flash[0..<0x10000])) else { return nil }
         for segment in image.segments {
@@ -84,21 +83,23 @@ final class BenchBoard: @unchecked Sendable {
     }
 }
 
-enum BenchError: Error { case badMAC }
+public enum BenchError: Error { case badMAC }
 
 /// Collects a station's events and lets a test wait for one.
-final class EventLog: Sendable {
+public final class EventLog: Sendable {
+    public init() {}
+
     /// The events so far, and how many of them `next` has gone past.
     private let state = Mutex<(events: [StationEvent], consumed: Int)>(([], 0))
 
-    func record(_ event: StationEvent) {
+    public func record(_ event: StationEvent) {
         state.withLock { $0.events.append(event) }
     }
 
     /// The next event (after those already waited for) that `matches`; nil when none came
     /// within `timeout` (a generous bound against hangs, not a speed check). Polls the
     /// recorded events: an AsyncStream would end for good when a waiter is cancelled.
-    func next(timeout: Duration = .seconds(240), where matches: @escaping @Sendable (StationEvent) -> Bool) async -> StationEvent? {
+    public func next(timeout: Duration = .seconds(240), where matches: @escaping @Sendable (StationEvent) -> Bool) async -> StationEvent? {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let found: StationEvent? = state.withLock { state in
@@ -112,26 +113,26 @@ final class EventLog: Sendable {
         return nil
     }
 
-    var all: [StationEvent] { state.withLock { $0.events } }
+    public var all: [StationEvent] { state.withLock { $0.events } }
 }
 
 /// The ledger's keys by serial, read (as `keys export` does) for comparing runs.
-func ledgerKeys(_ path: String) throws -> [String: String] {
+public func ledgerKeys(_ path: String) throws -> [String: String] {
     let store = try KeyStore(path: path)
     return Dictionary(uniqueKeysWithValues: try store.exportRows(destination: "test").map { ($0.serial.ledgerText, $0.key.hex) })
 }
 
 /// A technician at the station, scripted: each question is recorded; `answer` gives the
 /// reply for the n-th question (0-based) and may wait (a technician who has not typed yet).
-final class ScriptedDesk: TechnicianDesk {
+public final class ScriptedDesk: TechnicianDesk {
     private let state = Mutex<(asked: [SerialRequest], inFlight: Int, mostAtOnce: Int)>(([], 0, 0))
-    let answer: @Sendable (Int, SerialRequest) async -> String?
+    public let answer: @Sendable (Int, SerialRequest) async -> String?
 
-    init(answer: @escaping @Sendable (Int, SerialRequest) async -> String?) {
+    public init(answer: @escaping @Sendable (Int, SerialRequest) async -> String?) {
         self.answer = answer
     }
 
-    func serial(for request: SerialRequest) async -> String? {
+    public func serial(for request: SerialRequest) async -> String? {
         let index = state.withLock { state in
             state.asked.append(request)
             state.inFlight += 1
@@ -143,16 +144,18 @@ final class ScriptedDesk: TechnicianDesk {
         return reply
     }
 
-    var asked: [SerialRequest] { state.withLock { $0.asked } }
+    public var asked: [SerialRequest] { state.withLock { $0.asked } }
     /// The most questions that were open at the same time.
-    var mostAtOnce: Int { state.withLock { $0.mostAtOnce } }
+    public var mostAtOnce: Int { state.withLock { $0.mostAtOnce } }
 }
 
 /// A door a test opens once; whoever waits at it goes on then (at once if already open).
-final class Gate: Sendable {
+public final class Gate: Sendable {
+    public init() {}
+
     private let state = Mutex<(open: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
 
-    func open() {
+    public func open() {
         let waiting = state.withLock { state in
             state.open = true
             defer { state.waiting = [] }
@@ -161,7 +164,7 @@ final class Gate: Sendable {
         waiting.forEach { $0.resume() }
     }
 
-    func wait() async {
+    public func wait() async {
         await withCheckedContinuation { continuation in
             let open = state.withLock { state in
                 if !state.open { state.waiting.append(continuation) }

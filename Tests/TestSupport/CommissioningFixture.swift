@@ -2,29 +2,28 @@ import DeviceSim
 import MQTT
 import MeterLogger
 import Provisioning
-import TestSupport
 
 /// A mosquitto broker with the twin's login and a technician's, and twins on it.
-enum CommissioningFixture {
-    static let keyHex = "ef500c9268cf749016d26d6cbfaaf7bf"
-    static let otherKeyHex = "1f2e3d4c5b6a79880123fedcba987654"
-    static let serialText = "9999999"
-    static let technician = "tech"
-    static let technicianPassword = "tech-password-1"
+public enum CommissioningFixture {
+    public static let keyHex = "ef500c9268cf749016d26d6cbfaaf7bf"
+    public static let otherKeyHex = "1f2e3d4c5b6a79880123fedcba987654"
+    public static let serialText = "9999999"
+    public static let technician = "tech"
+    public static let technicianPassword = "tech-password-1"
 
-    static var key: DeviceKey { DeviceKey(hex: keyHex)! }
-    static var otherKey: DeviceKey { DeviceKey(hex: otherKeyHex)! }
-    static var serial: MeterSerial { MeterSerial(serialText)! }
+    public static var key: DeviceKey { DeviceKey(hex: keyHex)! }
+    public static var otherKey: DeviceKey { DeviceKey(hex: otherKeyHex)! }
+    public static var serial: MeterSerial { MeterSerial(serialText)! }
 
     /// The broker's users: the board (serial, AP password) and the technician.
-    static let users = [serialText: String(keyHex.prefix(16)), technician: technicianPassword]
+    public static let users = [serialText: String(keyHex.prefix(16)), technician: technicianPassword]
 
-    static func technicianLogin(_ broker: MosquittoBroker) -> MQTTBrokerLogin {
+    public static func technicianLogin(_ broker: MosquittoBroker) -> MQTTBrokerLogin {
         MQTTBrokerLogin(host: broker.host, port: broker.port, username: technician, password: technicianPassword)
     }
 
     /// A twin with the fixture's identity, online on `broker`.
-    static func onlineTwin(
+    public static func onlineTwin(
         on broker: MosquittoBroker, meter: MeterKind = .kmp, sampleInterval: Duration? = .seconds(60),
         clock: @escaping @Sendable () -> Int = TwinMQTTSettings.systemClock
     ) async throws -> TwinMQTTClient {
@@ -35,12 +34,12 @@ enum CommissioningFixture {
     }
 
     /// A session as the technician, for the fixture's board.
-    static func session(on broker: MosquittoBroker, key: DeviceKey = key) async throws -> MeterSession {
+    public static func session(on broker: MosquittoBroker, key: DeviceKey = key) async throws -> MeterSession {
         try await MeterSession.open(broker: technicianLogin(broker), serial: serial, key: key)
     }
 
     /// A valid argument for each command.
-    static func exampleArgument(_ name: MeterCommandName) -> String? {
+    public static func exampleArgument(_ name: MeterCommandName) -> String? {
         switch name.argument {
         case .none, .unixTime: nil
         case .kilowattHours: "1500"
