@@ -113,7 +113,7 @@ public struct BoardProvisioner: Sendable {
         events(.identified(board))
 
         events(.phase(.claiming))
-        let claim = try await record.claim(board, ledger: ledger)
+        let claim = try await record.claim(board, prepared: prebuilt.map { ($0.device, $0.key) }, ledger: ledger)
         guard case .provision(let device, let key) = claim else {
             if case .alreadyProvisioned(let serial) = claim { events(.device(serial)) }
             return ProvisioningResult(board: board, claim: claim)

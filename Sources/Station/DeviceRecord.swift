@@ -20,8 +20,9 @@ public protocol DeviceRecord: Sendable {
     /// with its key): the pipeline then builds first, so that a failing build leaves the
     /// board untouched. Nil when the board's identity decides (the station).
     func deviceBeforeConnecting(ledger: LedgerCalls) async throws(BoardProvisioningError) -> (Device, DeviceKey)?
-    /// The device `board` becomes. `ledger` runs a blocking ledger call on the board's thread.
-    func claim(_ board: BoardIdentity, ledger: LedgerCalls) async throws(BoardProvisioningError) -> DeviceClaim
+    /// The device `board` becomes; `prepared` is what `deviceBeforeConnecting` returned, if
+    /// anything. `ledger` runs a blocking ledger call on the board's thread.
+    func claim(_ board: BoardIdentity, prepared: (Device, DeviceKey)?, ledger: LedgerCalls) async throws(BoardProvisioningError) -> DeviceClaim
     /// The firmware is on the board.
     func flashed(_ serial: MeterSerial, board: BoardIdentity, ledger: LedgerCalls) async throws(BoardProvisioningError)
     /// Every step passed; `commissioned` when commissioning ran and passed.
@@ -88,7 +89,7 @@ public struct LedgerAssignment: DeviceRecord {
         self.stop = stop
     }
 
-    public func claim(_ board: BoardIdentity, ledger calls: LedgerCalls) async throws(BoardProvisioningError) -> DeviceClaim {
+    public func claim(_ board: BoardIdentity, prepared: (Device, DeviceKey)?, ledger calls: LedgerCalls) async throws(BoardProvisioningError) -> DeviceClaim {
         let (store, profile, slot) = (ledger, profile, slot)
         let claim: StationClaim
         switch choice {
@@ -192,7 +193,8 @@ public struct LedgerKeyOnly: DeviceRecord {
         return (device, key)
     }
 
-    public func claim(_ board: BoardIdentity, ledger calls: LedgerCalls) async throws(BoardProvisioningError) -> DeviceClaim {
+    public func claim(_ board: BoardIdentity, prepared: (Device, DeviceKey)?, ledger calls: LedgerCalls) async throws(BoardProvisioningError) -> DeviceClaim {
+        if let (device, key) = prepared { return .provision(device, key) }
         guard let (device, key) = try await deviceBeforeConnecting(ledger: calls) else { throw .profileExhausted(installation: profile.name) }
         return .provision(device, key)
     }
@@ -225,7 +227,7 @@ public struct UnrecordedDevice: DeviceRecord {
         (device, key)
     }
 
-    public func claim(_ board: BoardIdentity, ledger: LedgerCalls) async throws(BoardProvisioningError) -> DeviceClaim {
+    public func claim(_ board: BoardIdentity, prepared: (Device, DeviceKey)?, ledger: LedgerCalls) async throws(BoardProvisioningError) -> DeviceClaim {
         .provision(device, key)
     }
     public func flashed(_ serial: MeterSerial, board: BoardIdentity, ledger: LedgerCalls) async throws(BoardProvisioningError) {}

@@ -1,4 +1,6 @@
 import Foundation
+import MeterLogger
+import Provisioning
 import Testing
 import TestSupport
 
@@ -48,5 +50,29 @@ struct ProvisionCommandTests {
         #expect(result.exitCode == 1)
         #expect(result.stderr.contains("no device with serial 1234"), "\(result.stderr)")
         #expect(result.stdout.contains("\"ok\":false"), "\(result.stdout)")
+    }
+
+    @Test("mlprov flash takes the key from the ledger once and records one flash with the board's MAC")
+    func flashRecordsOnce() async throws {
+        let folder = try temporaryDirectory("flash")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let ledger = folder.appendingPathComponent("ledger.sqlite").path
+        let (flashed, _) = try await withSimProcess(["--pty"]) { pty in
+            try await runProcess(mlprovBinary, [
+                "flash", "--profile", packageRoot.appendingPathComponent("profiles/demo-twin.yaml").path, "--serial", "9999999",
+                "--port", pty, "--before", "no-reset", "--after", "no-reset", "--json", "--ledger", ledger,
+                "--cache", folder.appendingPathComponent("cache").path,
+            ])
+        }
+        try #require(flashed.succeeded, "\(flashed)")
+        #expect(flashed.stdout.contains("\"loader\":\"stub\""), "\(flashed.stdout)")
+        let store = try KeyStore(path: ledger)
+        let serial = try #require(MeterSerial("9999999"))
+        let entry = try #require(try store.entry(for: serial))
+        #expect(entry.status == .flashed)
+        #expect(entry.mac != nil, "the board's MAC is recorded")
+        let kinds = try store.events(serial: serial).map(\.what)
+        #expect(kinds.filter { $0 == .flashed }.count == 1, "\(kinds)")
+        #expect(kinds.filter { [.recorded, .issued, .generated].contains($0) }.count == 1, "the key was resolved once: \(kinds)")
     }
 }
