@@ -33,8 +33,16 @@ let package = Package(
         .target(name: "SerialLink", dependencies: ["Basics", "CTermios"]),
         // ESP8266 image format: header, segments, checksum, flash parameters.
         .target(name: "ESPImage", dependencies: ["Basics"]),
-        // ESP8266 ROM loader protocol: SLIP, commands, session, flash plans.
-        .target(name: "ESPFlasher", dependencies: ["Basics", "SerialLink", "ESPImage", "CZlib", "COpenSSL"]),
+        // The ESP8266 wire format and chip facts the client and the twin share: SLIP, ROM and
+        // stub commands, the chip's registers and ROM quirks, MD5, mlprov's stub image (its
+        // segments embedded from Resources/, written by scripts/build-stub).
+        .target(
+            name: "ESPProtocol",
+            dependencies: ["ESPImage", "COpenSSL"],
+            resources: [.embedInCode("Resources/stub-text.bin"), .embedInCode("Resources/stub-data.bin")]
+        ),
+        // The ROM loader client: session, stub session, flash plans, resets, one board's connection.
+        .target(name: "ESPFlasher", dependencies: ["Basics", "SerialLink", "ESPImage", "ESPProtocol", "CZlib"]),
         // USB serial adapters: enumeration (libusb), sysfs tty/by-path mapping, hotplug stream.
         .target(name: "DeviceDiscovery", dependencies: ["Basics", "CLibUSB", "SerialLink"]),
         // The device's domain: profiles → variants → make variables, sw_version import.
@@ -55,12 +63,16 @@ let package = Package(
         // Runs the firmware's make per variant in isolated work dirs; caches artefacts.
         .target(
             name: "FirmwareBuild",
-            dependencies: ["Basics", "MeterLogger", "ESPImage", "COpenSSL", .product(name: "Subprocess", package: "swift-subprocess")]
+            dependencies: [
+                "Basics", "MeterLogger", "ESPImage", "ESPFlasher", "COpenSSL", .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
         ),
         // The device twin: an ESP8266 ROM emulator with flash, timing and fault models.
         .target(
             name: "DeviceSim",
-            dependencies: ["Basics", "SerialLink", "ESPFlasher", "ESPImage", "MeterLogger", "MQTT", "CZlib", .product(name: "FlyingFox", package: "FlyingFox")]
+            dependencies: [
+                "Basics", "SerialLink", "ESPProtocol", "ESPImage", "MeterLogger", "MQTT", "CZlib", .product(name: "FlyingFox", package: "FlyingFox"),
+            ]
         ),
         // The flashing station: boards on ports (fixed or hotplugged), provisioned in parallel.
         .target(
@@ -85,6 +97,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Benchmark fixtures: writes the MeterLogger-sized sample image set (scripts/bench-flash).
+        .executableTarget(name: "mlprov-bench-fixtures", dependencies: ["ESPImage", "TestSupport"], path: "Sources/BenchFixtures"),
         .target(
             name: "TestSupport",
             dependencies: ["ESPImage", "Provisioning", .product(name: "Subprocess", package: "swift-subprocess")],
@@ -92,7 +106,11 @@ let package = Package(
         ),
         .testTarget(name: "SerialLinkTests", dependencies: ["SerialLink"]),
         .testTarget(name: "ESPImageTests", dependencies: ["ESPImage", "TestSupport"]),
-        .testTarget(name: "ESPFlasherTests", dependencies: ["ESPFlasher", "ESPImage", "DeviceSim", "SerialLink", "TestSupport", "CStubHost", "CZlib"]),
+        .testTarget(name: "ESPProtocolTests", dependencies: ["ESPProtocol", "ESPImage", "TestSupport", "CStubHost"]),
+        .testTarget(
+            name: "ESPFlasherTests",
+            dependencies: ["ESPFlasher", "ESPProtocol", "ESPImage", "DeviceSim", "SerialLink", "MeterLogger", "TestSupport", "CStubHost", "CZlib"]
+        ),
         .testTarget(name: "DeviceDiscoveryTests", dependencies: ["DeviceDiscovery", "SerialLink", "TestSupport"]),
         .testTarget(
             name: "StationTests",
@@ -110,8 +128,8 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Subprocess", package: "swift-subprocess"),
             ]
         ),
-        .testTarget(name: "FirmwareBuildTests", dependencies: ["FirmwareBuild", "MeterLogger", "ESPImage", "DeviceSim", "TestSupport"]),
-        .testTarget(name: "DeviceSimTests", dependencies: ["DeviceSim", "ESPFlasher", "ESPImage", "SerialLink", "MeterLogger", "TestSupport"]),
+        .testTarget(name: "FirmwareBuildTests", dependencies: ["FirmwareBuild", "MeterLogger", "ESPImage", "ESPFlasher", "DeviceSim", "TestSupport"]),
+        .testTarget(name: "DeviceSimTests", dependencies: ["DeviceSim", "ESPProtocol", "ESPFlasher", "ESPImage", "SerialLink", "MeterLogger", "TestSupport"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["TestSupport", "DeviceSim", "ESPFlasher", "ESPImage", "SerialLink", "MeterLogger", "MQTT", "Provisioning"]

@@ -1,4 +1,4 @@
-import ESPFlasher
+import ESPProtocol
 
 /// The stub's READ_FLASH after its ok reply: the data goes out as frames of `packetSize`
 /// bytes (the last may be shorter); the client answers each with a frame holding the total

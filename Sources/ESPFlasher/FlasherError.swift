@@ -1,5 +1,6 @@
 import Basics
 import ESPImage
+import ESPProtocol
 import SerialLink
 
 /// Everything the loader session, the flash plan and the flasher can fail with. Each case

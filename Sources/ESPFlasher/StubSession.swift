@@ -1,4 +1,5 @@
 import ESPImage
+import ESPProtocol
 
 /// The stub side of a session: starting the RAM stub and the commands only a stub has.
 extension LoaderSession {

@@ -1,4 +1,6 @@
 import Basics
+import ESPFlasher
+
 /// Why a firmware build failed. Messages never contain a secret (KEY, SERIAL).
 public enum BuildError: ReportableError, Equatable, Sendable, CustomStringConvertible {
     case sourceMissing(path: String)
@@ -14,6 +16,10 @@ public enum BuildError: ReportableError, Equatable, Sendable, CustomStringConver
     case makeFailed(label: String, exitCode: Int32?, logTail: [String], logPath: String)
     /// make succeeded but an expected output is missing.
     case outputMissing(label: String, path: String)
+    /// A built part's file is gone from the cache.
+    case unreadableArtefact(path: String)
+    /// The built parts do not make a flash plan (overlap, beyond the flash, protected region).
+    case flashPlan(FlasherError)
 
     public var description: String {
         switch self {
@@ -27,6 +33,8 @@ public enum BuildError: ReportableError, Equatable, Sendable, CustomStringConver
             "building \(label) failed (make exited \(exitCode.map(String.init) ?? "by a signal")); the end of its log (\(logPath)):\n"
                 + tail.map { "  " + $0 }.joined(separator: "\n")
         case .outputMissing(let label, let path): "building \(label) did not produce \(path)"
+        case .unreadableArtefact(let path): "cannot read the built part \(path)"
+        case .flashPlan(let error): error.description
         }
     }
 
@@ -37,7 +45,13 @@ public enum BuildError: ReportableError, Equatable, Sendable, CustomStringConver
         case .makeNotRunnable: "install make and the ESP8266 cross compiler (scripts/setup does)"
         case .makeFailed: "fix the firmware source or the variables; the whole log is kept at the path shown"
         case .outputMissing: "the Makefile must write firmware/0x00000.bin, firmware/0x10000.bin and webpages.espfs"
+        case .unreadableArtefact: "remove the firmware cache folder and run again"
+        case .flashPlan(let error): error.help
         default: nil
         }
+    }
+
+    public var cause: (any ReportableError)? {
+        if case .flashPlan(let error) = self { error } else { nil }
     }
 }

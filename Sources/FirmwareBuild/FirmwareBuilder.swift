@@ -1,5 +1,6 @@
 import ESPImage
 import Foundation
+import MeterLogger
 import Subprocess
 #if canImport(System)
 import System

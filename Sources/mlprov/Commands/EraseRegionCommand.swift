@@ -1,6 +1,7 @@
 import ESPImage
 import ArgumentParser
 import ESPFlasher
+import MeterLogger
 
 struct EraseRegionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -34,7 +35,7 @@ struct EraseRegionCommand: ParsableCommand {
             }
             let region = try EraseRegion(
                 offset: try parseNumber(offset, what: "offset"), size: try parseNumber(size, what: "size"),
-                flashSize: flashSize, allowProtected: allowProtected)
+                flashSize: flashSize, protectedRegions: FlashLayout.meterLoggerProtectedRegions, allowProtected: allowProtected)
             if let extra = region.collateralErase {
                 console.info("note: the ROM's erase bug also erases \(hex(extra.lowerBound))–\(hex(extra.upperBound - 1))")
             }

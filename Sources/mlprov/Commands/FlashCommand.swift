@@ -6,7 +6,6 @@ import FirmwareBuild
 import Foundation
 import MeterLogger
 import Provisioning
-import Station
 
 struct FlashCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

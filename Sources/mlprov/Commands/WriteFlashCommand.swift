@@ -2,6 +2,7 @@ import ArgumentParser
 import ESPFlasher
 import ESPImage
 import Foundation
+import MeterLogger
 
 struct WriteFlashCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -40,7 +41,8 @@ struct WriteFlashCommand: ParsableCommand {
         try console.reporting(json: output.json) {
             let plan = try FlashPlan(
                 parts: try readParts(offsetsAndFiles), flashSize: try flash.sizeForBounds(),
-                parameters: try flash.parameters(), allowProtected: allowProtected)
+                parameters: try flash.parameters(), protectedRegions: FlashLayout.meterLoggerProtectedRegions,
+                allowProtected: allowProtected)
             let report = try flashPlan(plan, connection: connection, console: console)
             if output.json {
                 console.json(report)

@@ -1,4 +1,4 @@
-import ESPFlasher
+import ESPProtocol
 import ESPImage
 import Foundation
 import Testing

@@ -1,5 +1,5 @@
-import ESPFlasher
 import ESPImage
+import ESPProtocol
 import SerialLink
 
 /// A board in its ROM loader on a port: opened, reset, synced and identified. The one
@@ -41,7 +41,18 @@ public final class BoardConnection: @unchecked Sendable {
     ) throws(FlasherError) -> BoardConnection {
         let serial: SerialPort
         do { serial = try SerialPort(path: port, baud: baud) } catch { throw .link(error) }
-        let link: any ByteLink = stop.map { StoppableLink(serial, token: $0) } ?? serial
+        return try open(link: serial, port: port, reset: reset, attempts: attempts, stub: stub, stop: stop, progress: progress)
+    }
+
+    /// The same over a link already open (an in-process link to a twin, whose DTR/RTS reach
+    /// its reset circuit; a relay): enters the loader with `reset`, reads the chip's
+    /// identity. `port` names the board in what the connection reports. The link is closed
+    /// when the connection fails, and by `close()`.
+    public static func open(
+        link base: any ByteLink, port: String, reset: ResetStrategy, attempts: Int = LoaderSession.defaultConnectAttempts,
+        stub: FlasherStub? = .mlprov, stop: StopToken? = nil, progress: (FlashEvent) -> Void = { _ in }
+    ) throws(FlasherError) -> BoardConnection {
+        let link: any ByteLink = stop.map { StoppableLink(base, token: $0) } ?? base
         let session = LoaderSession(link: link)
         do {
             try session.connect(reset: reset, attempts: attempts, progress: progress)

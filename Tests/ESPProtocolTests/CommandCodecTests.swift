@@ -1,6 +1,6 @@
 import TestSupport
 import ESPImage
-import ESPFlasher
+import ESPProtocol
 import Testing
 
 @Suite("Request encoding")
