@@ -85,6 +85,11 @@ public struct FlashLayout: Equatable, Sendable {
     public static let meterLoggerConfiguration: Range<Int> = 0x76000..<0x79000
 }
 
+extension FlashParameters {
+    /// MeterLogger's boards: DOUT, 1 MB, 40 MHz (facts/meterlogger.md).
+    public static let meterLogger = FlashParameters(mode: .dout, size: .size1MB, frequency: .mhz40)
+}
+
 extension ProtectedRegion {
     /// MeterLogger's saved configuration (wifi, MQTT host, impulse counter).
     public static let meterLoggerConfiguration = ProtectedRegion(

@@ -82,6 +82,11 @@ struct FlashLayoutTests {
         }
     }
 
+    @Test("MeterLogger boards are DOUT, 1MB, 40m")
+    func flashParameters() {
+        #expect(FlashParameters.meterLogger == FlashParameters(mode: .dout, size: .size1MB, frequency: .mhz40))
+    }
+
     @Test("the protected regions flash plans get are the saved configuration, by the name errors show")
     func protectedRegionsForPlans() {
         #expect(FlashLayout.meterLoggerProtectedRegions == [.meterLoggerConfiguration])
