@@ -31,7 +31,8 @@ let package = Package(
         .target(name: "CTermios"),
         // Byte links: termios serial port, pseudo-terminal pair, in-memory pair.
         .target(name: "SerialLink", dependencies: ["Basics", "CTermios"]),
-        // ESP8266 image format: header, segments, checksum, flash parameters.
+        // ESP8266 image format: header, segments, checksum, flash parameters; flash parts and
+        // protected regions as a flasher takes them (which regions: the application says).
         .target(name: "ESPImage", dependencies: ["Basics"]),
         // The ESP8266 wire format and chip facts the client and the twin share: SLIP, ROM and
         // stub commands, the chip's registers and ROM quirks, MD5, mlprov's stub image (its
@@ -45,7 +46,8 @@ let package = Package(
         .target(name: "ESPFlasher", dependencies: ["Basics", "SerialLink", "ESPImage", "ESPProtocol", "CZlib"]),
         // USB serial adapters: enumeration (libusb), sysfs tty/by-path mapping, hotplug stream.
         .target(name: "DeviceDiscovery", dependencies: ["Basics", "CLibUSB", "SerialLink"]),
-        // The device's domain: profiles → variants → make variables, sw_version import.
+        // The device's domain: profiles → variants → make variables, sw_version import, its
+        // flash layout and the regions a flash must leave alone.
         .target(
             name: "MeterLogger",
             dependencies: ["Basics", "ESPImage", "COpenSSL", .product(name: "Yams", package: "Yams")]
@@ -60,7 +62,8 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ]
         ),
-        // Runs the firmware's make per variant in isolated work dirs; caches artefacts.
+        // Runs the firmware's make per variant in isolated work dirs; caches artefacts; turns
+        // them into a flash plan.
         .target(
             name: "FirmwareBuild",
             dependencies: [
