@@ -37,13 +37,23 @@ let package = Package(
         .target(name: "CTermios"),
         // Byte links: termios serial port, pseudo-terminal pair, in-memory pair.
         .target(name: "SerialLink", dependencies: ["Basics", "CTermios"]),
-        // ESP8266 image format: header, segments, checksum, flash parameters.
+        // ESP8266 image format: header, segments, checksum, flash parameters; flash parts and
+        // protected regions as a flasher takes them (which regions: the application says).
         .target(name: "ESPImage", dependencies: ["Basics"]),
-        // ESP8266 ROM loader protocol: SLIP, commands, session, flash plans.
-        .target(name: "ESPFlasher", dependencies: ["Basics", "Crypto", "SerialLink", "ESPImage", "CZlib"]),
+        // The ESP8266 wire format and chip facts the client and the twin share: SLIP, ROM and
+        // stub commands, the chip's registers and ROM quirks, mlprov's stub image (its
+        // segments embedded from Resources/, written by scripts/build-stub).
+        .target(
+            name: "ESPProtocol",
+            dependencies: ["Basics", "ESPImage"],
+            resources: [.embedInCode("Resources/stub-text.bin"), .embedInCode("Resources/stub-data.bin")]
+        ),
+        // The ROM loader client: session, stub session, flash plans, resets, one board's connection.
+        .target(name: "ESPFlasher", dependencies: ["Basics", "Crypto", "SerialLink", "ESPImage", "ESPProtocol", "CZlib"]),
         // USB serial adapters: enumeration (libusb), sysfs tty/by-path mapping, hotplug stream.
         .target(name: "DeviceDiscovery", dependencies: ["Basics", "CLibUSB", "CSysShim", "SerialLink"]),
-        // The device's domain: profiles → variants → make variables, sw_version import.
+        // The device's domain: profiles → variants → make variables, sw_version import, its
+        // flash layout and the regions a flash must leave alone.
         .target(
             name: "MeterLogger",
             dependencies: ["Basics", "Crypto", "ESPImage", .product(name: "Yams", package: "Yams")]
@@ -58,15 +68,21 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ]
         ),
-        // Runs the firmware's make per variant in isolated work dirs; caches artefacts.
+        // Runs the firmware's make per variant in isolated work dirs; caches artefacts; turns
+        // them into a flash plan.
         .target(
             name: "FirmwareBuild",
-            dependencies: ["Basics", "Crypto", "MeterLogger", "ESPImage", .product(name: "Subprocess", package: "swift-subprocess")]
+            dependencies: [
+                "Basics", "Crypto", "MeterLogger", "ESPImage", "ESPFlasher", .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
         ),
         // The device twin: an ESP8266 ROM emulator with flash, timing and fault models.
         .target(
             name: "DeviceSim",
-            dependencies: ["Basics", "Crypto", "SerialLink", "ESPFlasher", "ESPImage", "MeterLogger", "MQTT", "CZlib", .product(name: "FlyingFox", package: "FlyingFox")]
+            dependencies: [
+                "Basics", "Crypto", "SerialLink", "ESPProtocol", "ESPImage", "MeterLogger", "MQTT", "CZlib",
+                .product(name: "FlyingFox", package: "FlyingFox"),
+            ]
         ),
         // The flashing station: boards on ports (fixed or hotplugged), provisioned in parallel.
         .target(
@@ -96,6 +112,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Benchmark fixtures: writes the MeterLogger-sized sample image set (scripts/bench-flash).
+        .executableTarget(name: "mlprov-bench-fixtures", dependencies: ["Basics", "ESPImage", "TestSupport"], path: "Sources/BenchFixtures"),
         .target(
             name: "TestSupport",
             dependencies: [
@@ -106,7 +124,11 @@ let package = Package(
         ),
         .testTarget(name: "SerialLinkTests", dependencies: ["SerialLink"]),
         .testTarget(name: "ESPImageTests", dependencies: ["ESPImage", "TestSupport"]),
-        .testTarget(name: "ESPFlasherTests", dependencies: ["ESPFlasher", "ESPImage", "DeviceSim", "SerialLink", "TestSupport", "CStubHost", "CZlib"]),
+        .testTarget(name: "ESPProtocolTests", dependencies: ["ESPProtocol", "ESPImage", "TestSupport", "CStubHost"]),
+        .testTarget(
+            name: "ESPFlasherTests",
+            dependencies: ["ESPFlasher", "ESPProtocol", "ESPImage", "DeviceSim", "SerialLink", "MeterLogger", "TestSupport", "CStubHost", "CZlib"]
+        ),
         .testTarget(name: "DeviceDiscoveryTests", dependencies: ["DeviceDiscovery", "SerialLink", "TestSupport"]),
         .testTarget(
             name: "StationTests",
@@ -127,13 +149,13 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Subprocess", package: "swift-subprocess"),
             ]
         ),
-        .testTarget(name: "FirmwareBuildTests", dependencies: ["FirmwareBuild", "MeterLogger", "ESPImage", "DeviceSim", "TestSupport"]),
-        .testTarget(name: "DeviceSimTests", dependencies: ["DeviceSim", "ESPFlasher", "ESPImage", "SerialLink", "MeterLogger", "TestSupport"]),
+        .testTarget(name: "FirmwareBuildTests", dependencies: ["FirmwareBuild", "MeterLogger", "ESPImage", "ESPFlasher", "DeviceSim", "TestSupport"]),
+        .testTarget(name: "DeviceSimTests", dependencies: ["DeviceSim", "ESPProtocol", "ESPFlasher", "ESPImage", "SerialLink", "MeterLogger", "TestSupport"]),
         // The real cross-compiled stub on an emulated LX106 (qemu-system-xtensa, fake mask ROM
         // and TCG plugin in firmware/stub/emu); skipped only where qemu is not installed.
         .testTarget(
             name: "StubEmulationTests",
-            dependencies: ["ESPFlasher", "ESPImage", "SerialLink", "TestSupport", .product(name: "Subprocess", package: "swift-subprocess")]
+            dependencies: ["ESPFlasher", "ESPImage", "MeterLogger", "SerialLink", "TestSupport", .product(name: "Subprocess", package: "swift-subprocess")]
         ),
         // Every test that runs the mlprov binary (as a technician would), against twins,
         // esptool, mosquitto and fake setup pages.

@@ -1,5 +1,6 @@
 """Runs the flash benchmark; see scripts/bench-flash. Glue only: all work is done by the
-mlprov binary (twin and flasher) and esptool."""
+mlprov binary (twin and flasher) and esptool; the sample set comes from
+mlprov-bench-fixtures."""
 import json
 import os
 import signal
@@ -9,6 +10,7 @@ import tempfile
 import time
 
 MLPROV = os.environ["MLPROV"]
+BENCH_FIXTURES = os.environ["BENCH_FIXTURES"]
 ESPTOOL = os.path.join(os.path.dirname(sys.executable), "esptool")
 
 
@@ -48,7 +50,7 @@ def timed_run(label, command_for_port, parts, folder):
 
 def main():
     folder = tempfile.mkdtemp(prefix="bench-flash-")
-    parts = subprocess.run([MLPROV, "sample-set", folder], check=True, capture_output=True, text=True).stdout.split()
+    parts = subprocess.run([BENCH_FIXTURES, "sample-set", folder], check=True, capture_output=True, text=True).stdout.split()
     mlprov = lambda baud, *extra: lambda port: [
         MLPROV, "write-flash", "--port", port, "--baud", str(baud), "--before", "no-reset", "--after", "no-reset",
         *extra, "--flash-mode", "dout", "--flash-size", "1MB"]

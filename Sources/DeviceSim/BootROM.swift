@@ -1,6 +1,6 @@
 import Basics
-import ESPFlasher
 import ESPImage
+import ESPProtocol
 
 /// What the chip did the last time it came out of reset, as tests and the CLI read it.
 public struct BootRecord: Sendable, Equatable {

@@ -1,5 +1,5 @@
-import ESPFlasher
 import ESPImage
+import ESPProtocol
 
 /// The address space READ_REG and WRITE_REG reach on the twin: the modelled registers
 /// (chip detect, OTP/eFuse words, UART clock divider, SPI flash controller), RAM written

@@ -1,5 +1,5 @@
-import ESPFlasher
 import ESPImage
+import ESPProtocol
 import SerialLink
 import Synchronization
 

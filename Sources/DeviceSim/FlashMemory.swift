@@ -1,6 +1,6 @@
 import Basics
-import ESPFlasher
 import ESPImage
+import ESPProtocol
 import Foundation
 
 /// A SPI NOR flash chip's contents with NOR semantics: erasing sets a whole 4 KiB sector

@@ -1,5 +1,5 @@
-import ESPFlasher
 import ESPImage
+import ESPProtocol
 
 /// The ESP8266 ROM's serial loader as pure logic: bytes in, replies and flash changes out,
 /// no threads and no clock. The twin drives it from a link; tests drive it directly.
@@ -231,9 +231,8 @@ public struct ROMLoaderEngine: Sendable {
     }
 
     private mutating func flashBegin(_ request: Request, flash: inout FlashMemory) -> Outcome {
-        guard let eraseSize = request.word(0), let count = request.word(1), let packetSize = request.word(2),
-              let offset = request.word(3)
-        else { return answer(.flashBegin, error: .invalidMessage) }
+        guard let begin = FlashBegin(decoding: request) else { return answer(.flashBegin, error: .invalidMessage) }
+        let (eraseSize, count, packetSize, offset) = (begin.size, begin.packetCount, begin.packetSize, begin.offset)
         let start = Int(offset)
         let dataEnd = start + Int(count) * Int(packetSize)
         // The ROM checks the region it was asked for against the chip; its over-erase is

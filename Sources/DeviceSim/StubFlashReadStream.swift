@@ -1,5 +1,5 @@
 import Crypto
-import ESPFlasher
+import ESPProtocol
 
 /// The stub's READ_FLASH after its ok reply: the data goes out as frames of `packetSize`
 /// bytes (the last may be shorter); the client answers each with a frame holding the total

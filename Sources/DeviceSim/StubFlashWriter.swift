@@ -1,4 +1,4 @@
-import ESPFlasher
+import ESPProtocol
 
 /// How a flasher stub writes one announced region: it erases exactly the sectors the
 /// region covers, lazily, just before it first writes into them (a whole 64 KiB block at

@@ -1,6 +1,6 @@
 import Crypto
-import ESPFlasher
 import ESPImage
+import ESPProtocol
 
 /// An esptool-compatible flasher stub as pure logic: what the chip speaks after a RAM
 /// program was uploaded and started (MEM_END with an entry). Bytes in, frames and flash
@@ -286,9 +286,9 @@ public struct StubLoaderEngine: Sendable {
     /// "encrypted" word, which the ESP8266 ignores).
     private mutating func flashBegin(_ request: Request, compressed: Bool, flash: FlashMemory) -> Outcome {
         flashTransfer = nil
-        guard request.payload.count == 16 || request.payload.count == 20,
-              let size = request.word(0), let count = request.word(1), let blockSize = request.word(2), let offset = request.word(3)
+        guard request.payload.count == 16 || request.payload.count == 20, let begin = FlashBegin(decoding: request)
         else { return answer(request.opcode, error: .badDataLength) }
+        let (size, count, blockSize, offset) = (begin.size, begin.packetCount, begin.packetSize, begin.offset)
         guard Int(blockSize) <= limits.maxBlockSize, blockSize > 0 || count == 0 else { return answer(request.opcode, error: .badBlockSize) }
         guard Int(offset) % ESP8266.flashSectorSize == 0, withinFlashSize(offset, size) else { return answer(request.opcode, error: .badDataLength) }
         guard Int(offset) + Int(size) <= flash.size else { return answer(request.opcode, error: .failedSPIOperation) }

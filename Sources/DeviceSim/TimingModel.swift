@@ -1,4 +1,4 @@
-import ESPFlasher
+import ESPProtocol
 
 /// How long things take on the twin: bytes on the wire, flash erase and program, and the
 /// USB adapter's latency; and whether the twin really waits for them.

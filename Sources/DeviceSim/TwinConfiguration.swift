@@ -1,5 +1,5 @@
-import ESPFlasher
 import ESPImage
+import ESPProtocol
 
 /// Where the chip goes when it comes out of reset: the GPIO0 strapping pin, as the ROM
 /// samples it (facts/esp8266-rom-protocol.md, "Reset and boot").

@@ -1,5 +1,5 @@
 import Dispatch
-import ESPFlasher
+import ESPProtocol
 import Foundation
 import SerialLink
 import Synchronization

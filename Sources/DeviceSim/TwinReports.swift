@@ -1,4 +1,4 @@
-import ESPFlasher
+import ESPProtocol
 
 /// What the chip is doing.
 public enum ChipState: Sendable, Equatable, CustomStringConvertible {

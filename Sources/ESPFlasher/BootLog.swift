@@ -1,3 +1,5 @@
+import ESPProtocol
+
 extension LoaderSession {
     /// Leaves the board as `action` says and captures what it prints while booting: the
     /// ROM's boot log comes at 74880 baud, so the link is switched to that rate before the

@@ -1,4 +1,5 @@
 import CZlib
+import ESPProtocol
 
 /// zlib (RFC 1950) compression for the stub's FLASH_DEFL_* writes, through the system zlib.
 public enum ZlibStream {

@@ -1,4 +1,5 @@
 import ESPImage
+import ESPProtocol
 
 /// A region to erase through the ROM loader, checked before anything is sent. The ESP8266
 /// ROM has no erase command: FLASH_BEGIN with no data packets erases, bug and all.
@@ -12,7 +13,7 @@ public struct EraseRegion: Equatable, Sendable {
 
     public init(
         offset: Int, size: Int, flashSize: FlashSize,
-        protectedRegions: [ProtectedRegion] = [.meterLoggerConfiguration], allowProtected: Bool = false
+        protectedRegions: [ProtectedRegion], allowProtected: Bool = false
     ) throws(FlasherError) {
         let name = "erase-region"
         guard size > 0 else { throw .invalidPlan(.emptyPart(name: name)) }

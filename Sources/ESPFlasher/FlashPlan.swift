@@ -1,19 +1,6 @@
 import Basics
 import ESPImage
-
-/// A flash range that must survive a write unless the user explicitly allows touching it.
-public struct ProtectedRegion: Equatable, Sendable {
-    public var name: String
-    public var range: Range<Int>
-    public init(name: String, range: Range<Int>) {
-        self.name = name
-        self.range = range
-    }
-
-    /// MeterLogger's saved configuration (wifi, MQTT host, impulse counter).
-    public static let meterLoggerConfiguration = ProtectedRegion(
-        name: "MeterLogger saved configuration", range: FlashLayout.meterLoggerConfiguration)
-}
+import ESPProtocol
 
 /// Why a plan was refused. Nothing has been sent when one of these is thrown.
 public enum FlashPlanError: ReportableError, Equatable, Sendable, CustomStringConvertible {
@@ -76,7 +63,8 @@ public struct PartOperation: Equatable, Sendable {
 
     /// One FLASH_BEGIN and the packets that follow it.
     public struct Transfer: Equatable, Sendable {
-        public var begin: Request
+        /// The FLASH_BEGIN's fields, encoded only when sent.
+        public var begin: FlashBegin
         public var packets: Range<Int>
     }
 
@@ -87,8 +75,8 @@ public struct PartOperation: Equatable, Sendable {
         let size = ESP8266.flashPacketSize
         func begin(erase: UInt32, packets: Range<Int>) -> Transfer {
             Transfer(
-                begin: .flashBegin(eraseSize: erase, packetCount: UInt32(packets.count), packetSize: UInt32(size),
-                                   offset: UInt32(part.offset + packets.lowerBound * size)),
+                begin: FlashBegin(size: erase, packetCount: UInt32(packets.count), packetSize: UInt32(size),
+                                  offset: UInt32(part.offset + packets.lowerBound * size)),
                 packets: packets)
         }
         var runs = packetRuns[...]
@@ -125,7 +113,7 @@ public struct FlashPlan: Equatable, Sendable {
         parts: [FlashPart],
         flashSize: FlashSize,
         parameters: FlashParameters = FlashParameters(),
-        protectedRegions: [ProtectedRegion] = [.meterLoggerConfiguration],
+        protectedRegions: [ProtectedRegion],
         allowProtected: Bool = false
     ) throws(FlasherError) {
         guard !parts.isEmpty else { throw .invalidPlan(.noParts) }
@@ -200,7 +188,7 @@ public struct FlashPlan: Equatable, Sendable {
     public var requests: [Request] {
         operations.flatMap { operation in
             operation.transfers.flatMap { transfer in
-                [transfer.begin] + transfer.packets.enumerated().map { sequence, index in
+                [transfer.begin.request()] + transfer.packets.enumerated().map { sequence, index in
                     Request.flashData(operation.packet(index), sequence: UInt32(sequence))
                 }
             }

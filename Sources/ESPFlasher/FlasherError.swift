@@ -1,6 +1,7 @@
 import Basics
 import Crypto
 import ESPImage
+import ESPProtocol
 import SerialLink
 
 /// Everything the loader session, the flash plan and the flasher can fail with. Each case

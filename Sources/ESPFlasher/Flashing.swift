@@ -1,5 +1,6 @@
 import Basics
 import ESPImage
+import ESPProtocol
 
 extension LoaderSession {
     /// Writes every part of `plan`, in offset order. Each part's FLASH_BEGIN erases exactly
@@ -27,9 +28,7 @@ extension LoaderSession {
                 for (index, transfer) in operation.transfers.enumerated() {
                     if index == 0 { progress(.erasing(part: part.name, range: operation.erasedRange)) }
                     offset = part.offset + transfer.packets.lowerBound * ESP8266.flashPacketSize
-                    let begin = transfer.begin
-                    try flashBegin(
-                        eraseSize: begin.word(0) ?? 0, packetCount: transfer.packets.count, offset: Int(begin.word(3) ?? 0))
+                    try flashBegin(transfer.begin)
                     for (sequence, packetIndex) in transfer.packets.enumerated() {
                         offset = part.offset + packetIndex * ESP8266.flashPacketSize
                         let blockOffset = offset

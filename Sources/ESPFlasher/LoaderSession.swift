@@ -1,4 +1,5 @@
 import ESPImage
+import ESPProtocol
 import SerialLink
 
 /// A conversation with the ESP8266 ROM loader over a link: framing, request/reply
@@ -154,10 +155,13 @@ public final class LoaderSession {
 
     /// FLASH_BEGIN; the ROM erases before it answers, so the timeout grows with the size.
     public func flashBegin(eraseSize: UInt32, packetCount: Int, packetSize: Int = ESP8266.flashPacketSize, offset: Int) throws(FlasherError) {
-        let timeout = max(Self.defaultTimeout, Self.eraseTimeoutPerMiB * (Double(eraseSize) / Double(1 << 20)))
-        try command(
-            .flashBegin(eraseSize: eraseSize, packetCount: UInt32(packetCount), packetSize: UInt32(packetSize), offset: UInt32(offset)),
-            timeout: timeout)
+        try flashBegin(FlashBegin(size: eraseSize, packetCount: UInt32(packetCount), packetSize: UInt32(packetSize), offset: UInt32(offset)))
+    }
+
+    /// FLASH_BEGIN with these fields (`size` being the erase size the ROM is asked for).
+    public func flashBegin(_ begin: FlashBegin) throws(FlasherError) {
+        let timeout = max(Self.defaultTimeout, Self.eraseTimeoutPerMiB * (Double(begin.size) / Double(1 << 20)))
+        try command(begin.request(), timeout: timeout)
     }
 
     /// FLASH_DATA with retries: a refused block (bad checksum after line noise) or a lost

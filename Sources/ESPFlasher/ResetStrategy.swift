@@ -1,3 +1,4 @@
+import ESPProtocol
 import SerialLink
 
 #if canImport(Glibc)

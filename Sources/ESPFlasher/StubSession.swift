@@ -1,6 +1,7 @@
 import Basics
 import Crypto
 import ESPImage
+import ESPProtocol
 
 /// The stub side of a session: starting the RAM stub and the commands only a stub has.
 extension LoaderSession {

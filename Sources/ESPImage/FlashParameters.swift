@@ -92,9 +92,6 @@ public struct FlashParameters: Equatable, Sendable {
         self.frequency = frequency
     }
 
-    /// MeterLogger's boards: DOUT, 1 MB, 40 MHz (facts/meterlogger.md).
-    public static let meterLogger = FlashParameters(mode: .dout, size: .size1MB, frequency: .mhz40)
-
     /// Whether nothing would change in a header.
     public var keepsAll: Bool { mode == nil && size == nil && frequency == nil }
 }

@@ -4,7 +4,7 @@ import Foundation
 /// An ESP Web Tools manifest (`manifest.json`), as MeterLogger's server publishes one per
 /// release folder (facts/meterlogger.md): `{"name", "version", "builds": [{"chipFamily":
 /// "ESP8266", "parts": [{"path", "offset"}]}]}`. Offsets are JSON numbers; paths are
-/// relative to the manifest.
+/// relative to the manifest. The MeterLogger layer builds one from its flash layout.
 public struct WebToolsManifest: Codable, Equatable, Sendable {
     public struct Part: Codable, Equatable, Sendable {
         public var path: String
@@ -35,15 +35,6 @@ public struct WebToolsManifest: Codable, Equatable, Sendable {
         self.name = name
         self.version = version
         self.builds = builds
-    }
-
-    /// The manifest for a MeterLogger release: one ESP8266 build with the five files at
-    /// their offsets from `layout`.
-    public static func meterLogger(name: String, version: String, layout: FlashLayout = .meterLogger) -> WebToolsManifest {
-        let parts = layout.flashedRegions.compactMap { region in
-            region.fileName.map { Part(path: $0, offset: region.offset) }
-        }
-        return WebToolsManifest(name: name, version: version, builds: [Build(chipFamily: esp8266, parts: parts)])
     }
 
     /// Reads a manifest, checking what a flasher relies on: at least one build, parts with

@@ -1,5 +1,7 @@
 import Basics
 import Crypto
+import ESPFlasher
+
 /// Why a firmware build failed. Messages never contain a secret (KEY, SERIAL).
 public enum BuildError: ReportableError, Equatable, Sendable, CustomStringConvertible {
     case sourceMissing(path: String)
@@ -17,6 +19,10 @@ public enum BuildError: ReportableError, Equatable, Sendable, CustomStringConver
     case outputMissing(label: String, path: String)
     /// libcrypto could not hash the sources or the cache key.
     case hashing(CryptoError)
+    /// A built part's file is gone from the cache.
+    case unreadableArtefact(path: String)
+    /// The built parts do not make a flash plan (overlap, beyond the flash, protected region).
+    case flashPlan(FlasherError)
 
     public var description: String {
         switch self {
@@ -31,6 +37,8 @@ public enum BuildError: ReportableError, Equatable, Sendable, CustomStringConver
                 + tail.map { "  " + $0 }.joined(separator: "\n")
         case .outputMissing(let label, let path): "building \(label) did not produce \(path)"
         case .hashing(let error): "cannot compute the build's cache key: \(error)"
+        case .unreadableArtefact(let path): "cannot read the built part \(path)"
+        case .flashPlan(let error): error.description
         }
     }
 
@@ -42,12 +50,17 @@ public enum BuildError: ReportableError, Equatable, Sendable, CustomStringConver
         case .makeFailed: "fix the firmware source or the variables; the whole log is kept at the path shown"
         case .outputMissing: "the Makefile must write firmware/0x00000.bin, firmware/0x10000.bin and webpages.espfs"
         case .hashing(let error): error.help
+        case .unreadableArtefact: "remove the firmware cache folder and run again"
+        case .flashPlan(let error): error.help
         default: nil
         }
     }
 
     public var cause: (any ReportableError)? {
-        if case .hashing(let error) = self { return error }
-        return nil
+        switch self {
+        case .hashing(let error): error
+        case .flashPlan(let error): error
+        default: nil
+        }
     }
 }

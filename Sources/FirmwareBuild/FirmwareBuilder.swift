@@ -2,6 +2,7 @@ import Basics
 import Crypto
 import ESPImage
 import Foundation
+import MeterLogger
 import Subprocess
 #if canImport(System)
 import System

@@ -1,3 +1,4 @@
+import ESPFlasher
 import Foundation
 import Synchronization
 import MeterLogger

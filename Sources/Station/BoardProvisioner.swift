@@ -162,7 +162,8 @@ public struct BoardProvisioner: Sendable {
 
         result.firmware = outcome
         try Self.stopIfAsked(stop)
-        let plan = try FlashPlan(artefacts: outcome.artefacts, flash: profile.flash)
+        let plan: FlashPlan
+        do { plan = try FlashPlan(artefacts: outcome.artefacts, flash: profile.flash) } catch { throw .build(error) }
 
         events(.planned(plan))
         events(.phase(.flashing))

@@ -11,8 +11,6 @@ public enum BoardProvisioningError: ReportableError {
     case profileExhausted(installation: String)
     /// The technician gave no serial (or an invalid one too often).
     case noSerialGiven
-    /// A build's part file is gone from the cache.
-    case unreadableArtefact(path: String)
     /// The board booted but printed no identity.
     case noBootIdentity(serial: String, logTail: String)
     /// The board booted another device's firmware.
@@ -35,7 +33,6 @@ public enum BoardProvisioningError: ReportableError {
         case .profileExhausted(let installation):
             "every device of \(installation) is provisioned or being provisioned"
         case .noSerialGiven: "no serial was given for the board"
-        case .unreadableArtefact(let path): "cannot read the built part \(path)"
         case .noBootIdentity(let serial, let tail):
             "the board booted but its firmware did not report an identity (expected serial \(serial)); last lines: \(tail)"
         case .wrongBootIdentity(let expected, let reported):
@@ -55,7 +52,6 @@ public enum BoardProvisioningError: ReportableError {
         switch self {
         case .profileExhausted: "add devices to the profile, or run with --ask-serial and type or scan the meter's serial"
         case .noSerialGiven: "type or scan the meter's serial when asked"
-        case .unreadableArtefact: "remove the firmware cache folder and run again"
         case .noBootIdentity, .wrongBootIdentity: "re-plug the board to flash it again; check the profile's firmware source"
         case .wifi(let error):
             error.help ?? "check that the board's setup access point is up and the site password is right; re-plug to retry"

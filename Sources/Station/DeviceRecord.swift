@@ -1,3 +1,4 @@
+import ESPFlasher
 import Foundation
 import MeterLogger
 import Provisioning

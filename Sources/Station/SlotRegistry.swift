@@ -1,3 +1,4 @@
+import ESPFlasher
 import Synchronization
 
 /// Which slots have a board being worked on (with the token that stops it), and which

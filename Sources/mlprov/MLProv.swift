@@ -13,7 +13,7 @@ struct MLProv: AsyncParsableCommand {
         subcommands: [
             ChipInfoCommand.self, ReadMACCommand.self, WriteFlashCommand.self, EraseRegionCommand.self,
             BuildCommand.self, FlashCommand.self, ProvisionCommand.self, DeriveCommand.self, KeysCommand.self, MQTTCommand.self, CommissionCommand.self, WifiCommand.self,
-            SimCommand.self, DemoCommand.self, SampleSetCommand.self,
+            SimCommand.self, DemoCommand.self,
             ELF2ImageCommand.self, ImageInfoCommand.self, MergeBinCommand.self, PortsCommand.self, UdevCommand.self, DoctorCommand.self,
             StationCommand.self, LedgerCommand.self,
         ]

@@ -1,5 +1,4 @@
 import ESPFlasher
-import Station
 
 /// Opens the port, resets into the loader, syncs and identifies the chip: the start of
 /// every command that talks to a board (the library's `BoardConnection`, which the

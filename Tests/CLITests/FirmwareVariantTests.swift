@@ -60,7 +60,7 @@ struct FirmwareVariantTests {
             let session = LoaderSession(link: twin.connectInProcess())
             try session.connect(reset: .classic)
             let parts = try built.parts.map { FlashPart(name: $0.name, offset: $0.offset, bytes: [UInt8](try Data(contentsOf: URL(fileURLWithPath: $0.path)))) }
-            try session.write(try FlashPlan(parts: parts, flashSize: .size1MB, parameters: installation.flash.parameters))
+            try session.write(try FlashPlan(parts: parts, flashSize: .size1MB, parameters: installation.flash.parameters, protectedRegions: FlashLayout.meterLoggerProtectedRegions))
             try session.finish(.hardReset)
             let identity = try await waitForIdentity(twin)
             #expect(identity.serial == built.serial)

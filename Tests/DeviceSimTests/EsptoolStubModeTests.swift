@@ -1,7 +1,7 @@
 import Basics
 import DeviceSim
-import ESPFlasher
 import ESPImage
+import ESPProtocol
 import Foundation
 import Testing
 import TestSupport

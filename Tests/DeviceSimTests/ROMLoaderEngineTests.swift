@@ -1,6 +1,6 @@
 import DeviceSim
-import ESPFlasher
 import ESPImage
+import ESPProtocol
 import Testing
 
 /// The protocol engine alone: bytes in, outcomes out, no threads.

@@ -1,5 +1,5 @@
 import DeviceSim
-import ESPFlasher
+import ESPProtocol
 import Foundation
 import SerialLink
 import Testing

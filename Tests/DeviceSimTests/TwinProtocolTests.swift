@@ -1,6 +1,6 @@
 import DeviceSim
-import ESPFlasher
 import ESPImage
+import ESPProtocol
 import Foundation
 import SerialLink
 import Testing

@@ -1,5 +1,5 @@
 import DeviceSim
-import ESPFlasher
+import ESPProtocol
 import Testing
 
 /// The timing model, checked through the counters rather than the wall clock.

@@ -3,9 +3,10 @@ import DeviceSim
 import ESPFlasher
 import ESPImage
 import Foundation
+import MeterLogger
 import SerialLink
-import Testing
 import TestSupport
+import Testing
 
 /// The real `LoaderSession` against a twin that misbehaves on purpose: line noise, a lost
 /// byte, a pulled cable, the wrong chip, and the ROM's erase-size bug.
@@ -139,7 +140,7 @@ struct FaultRecoveryTests {
         let session = LoaderSession(link: twin.connectInProcess())
         try session.connect(reset: .none)
         let part = FlashPart(name: "p.bin", offset: 0x20000, bytes: (0..<0x2000).map { UInt8($0 % 200) })
-        let plan = try FlashPlan(parts: [part], flashSize: .size1MB)
+        let plan = try FlashPlan(parts: [part], flashSize: .size1MB, protectedRegions: FlashLayout.meterLoggerProtectedRegions)
 
         // Lose the closing 0xC0 of the block at 0x20800; flip a data byte of the block at
         // 0x21000 (received indices count the resent 0x20800 frame once more).
@@ -202,7 +203,7 @@ struct FaultRecoveryTests {
         let part = FlashPart(name: "big.bin", offset: 0x70000, bytes: [UInt8](repeating: 0x5A, count: 0x10000))
         #expect(throws: FlasherError.invalidPlan(.touchesProtected(
             part: "big.bin", region: ProtectedRegion.meterLoggerConfiguration.name, range: 0x76000..<0x79000))) {
-            let plan = try FlashPlan(parts: [part], flashSize: .size1MB, parameters: .meterLogger)
+            let plan = try FlashPlan(parts: [part], flashSize: .size1MB, parameters: .meterLogger, protectedRegions: FlashLayout.meterLoggerProtectedRegions)
             try session.write(plan)
         }
         #expect(twin.counters.commands.isEmpty)
@@ -218,7 +219,7 @@ struct FaultRecoveryTests {
         var random = SplitMix64(seed: 0x6000)
         let bytes = (0..<0x10000).map { _ in UInt8(truncatingIfNeeded: random.next()) }
         let part = FlashPart(name: "web64k.espfs", offset: 0x60000, bytes: bytes)
-        let plan = try FlashPlan(parts: [part], flashSize: .size1MB, parameters: .meterLogger)
+        let plan = try FlashPlan(parts: [part], flashSize: .size1MB, parameters: .meterLogger, protectedRegions: FlashLayout.meterLoggerProtectedRegions)
 
         let twin = try Support.prefilledTwin()
         defer { twin.stop() }

@@ -1,7 +1,8 @@
 import Basics
-import TestSupport
 import ESPFlasher
 import ESPImage
+import MeterLogger
+import TestSupport
 import Testing
 
 /// The five files of a MeterLogger release (KMP build sizes), with made-up contents.
@@ -34,7 +35,7 @@ private struct MeterLoggerRelease {
 }
 
 private func plan(_ parts: [FlashPart], allowProtected: Bool = false) throws(FlasherError) -> FlashPlan {
-    try FlashPlan(parts: parts, flashSize: .size1MB, parameters: .meterLogger, allowProtected: allowProtected)
+    try FlashPlan(parts: parts, flashSize: .size1MB, parameters: .meterLogger, protectedRegions: FlashLayout.meterLoggerProtectedRegions, allowProtected: allowProtected)
 }
 
 private func part(_ name: String, at offset: Int, _ count: Int, byte: UInt8 = 0x5A) -> FlashPart {
@@ -93,7 +94,7 @@ struct MeterLoggerPlanTests {
 
     @Test("with parameters that keep everything, the image at 0 is left alone")
     func keepParameters() throws {
-        let plan = try FlashPlan(parts: release.parts, flashSize: .size1MB, parameters: FlashParameters())
+        let plan = try FlashPlan(parts: release.parts, flashSize: .size1MB, parameters: FlashParameters(), protectedRegions: FlashLayout.meterLoggerProtectedRegions)
         #expect(plan.operations[0].part.bytes == release.boot)
     }
 
@@ -113,7 +114,7 @@ struct MeterLoggerPlanTests {
     @Test("the blank part is a single FLASH_BEGIN with 0 packets that still erases")
     func blankPartOnlyErases() throws {
         let blank = try plan(release.parts).operations[4]
-        #expect(blank.transfers.map(\.begin) == [.flashBegin(eraseSize: 0x1000, packetCount: 0, packetSize: 0x400, offset: 0xF_E000)])
+        #expect(blank.transfers.map { $0.begin.request() } == [.flashBegin(eraseSize: 0x1000, packetCount: 0, packetSize: 0x400, offset: 0xF_E000)])
         #expect(blank.transfers.map(\.packets) == [0..<0])
     }
 
@@ -327,7 +328,7 @@ struct BlankPacketTests {
         // Packets 2-4 are blank; the data resumes at packet 5, but the ROM is only ever
         // pointed at sector boundaries, so the second run starts at packet 4 (0x21000).
         #expect(operation.packetRuns == [0..<2, 4..<8])
-        #expect(operation.transfers.map(\.begin) == [
+        #expect(operation.transfers.map { $0.begin.request() } == [
             .flashBegin(eraseSize: 0x1000, packetCount: 2, packetSize: 0x400, offset: 0x2_0000),
             .flashBegin(eraseSize: 0, packetCount: 4, packetSize: 0x400, offset: 0x2_1000),
         ])
@@ -357,7 +358,7 @@ struct BlankPacketTests {
         let bytes = [UInt8](repeating: 0xFF, count: 0x1000) + [UInt8](repeating: 0x00, count: 0x800)
         let operation = try plan([FlashPart(name: "late.bin", offset: 0x3_0000, bytes: bytes)]).operations[0]
         #expect(operation.packetRuns == [4..<6])
-        #expect(operation.transfers.map(\.begin) == [
+        #expect(operation.transfers.map { $0.begin.request() } == [
             .flashBegin(eraseSize: 0x1000, packetCount: 0, packetSize: 0x400, offset: 0x3_0000),
             .flashBegin(eraseSize: 0, packetCount: 2, packetSize: 0x400, offset: 0x3_1000),
         ])
@@ -384,7 +385,7 @@ struct BlankPacketTests {
 struct EraseRegionTests {
     @Test("a 64 KiB block is erased exactly with half the size asked")
     func block() throws {
-        let region = try EraseRegion(offset: 0x6_0000, size: 0x1_0000, flashSize: .size1MB)
+        let region = try EraseRegion(offset: 0x6_0000, size: 0x1_0000, flashSize: .size1MB, protectedRegions: FlashLayout.meterLoggerProtectedRegions)
         #expect(region.eraseSize == 0x8000)
         #expect(region.erasedRange == 0x6_0000..<0x7_0000)
         #expect(region.collateralErase == nil)
@@ -392,7 +393,7 @@ struct EraseRegionTests {
 
     @Test("one sector near a block start erases one more, and says so")
     func oneSector() throws {
-        let region = try EraseRegion(offset: 0xF_C000, size: 0x1000, flashSize: .size1MB)
+        let region = try EraseRegion(offset: 0xF_C000, size: 0x1000, flashSize: .size1MB, protectedRegions: FlashLayout.meterLoggerProtectedRegions)
         #expect(region.eraseSize == 0x1000)
         #expect(region.erasedRange == 0xF_C000..<0xF_E000)
         #expect(region.collateralErase == 0xF_D000..<0xF_E000)
@@ -401,41 +402,41 @@ struct EraseRegionTests {
     @Test("offset and size must be whole sectors")
     func alignment() {
         #expect(throws: FlasherError.invalidPlan(.unaligned(name: "erase-region", offset: 0x6_0800))) {
-            try EraseRegion(offset: 0x6_0800, size: 0x1000, flashSize: .size1MB)
+            try EraseRegion(offset: 0x6_0800, size: 0x1000, flashSize: .size1MB, protectedRegions: FlashLayout.meterLoggerProtectedRegions)
         }
         #expect(throws: FlasherError.invalidPlan(.unaligned(name: "erase-region end", offset: 0x6_0800))) {
-            try EraseRegion(offset: 0x6_0000, size: 0x800, flashSize: .size1MB)
+            try EraseRegion(offset: 0x6_0000, size: 0x800, flashSize: .size1MB, protectedRegions: FlashLayout.meterLoggerProtectedRegions)
         }
     }
 
     @Test("an empty region is refused")
     func empty() {
         #expect(throws: FlasherError.invalidPlan(.emptyPart(name: "erase-region"))) {
-            try EraseRegion(offset: 0x6_0000, size: 0, flashSize: .size1MB)
+            try EraseRegion(offset: 0x6_0000, size: 0, flashSize: .size1MB, protectedRegions: FlashLayout.meterLoggerProtectedRegions)
         }
     }
 
     @Test("a region, or its ROM erase, past the end of the flash is refused")
     func beyondFlash() {
         #expect(throws: FlasherError.invalidPlan(.beyondFlash(name: "erase-region", end: 0x10_1000, flashSize: 0x10_0000))) {
-            try EraseRegion(offset: 0xF_F000, size: 0x2000, flashSize: .size1MB)
+            try EraseRegion(offset: 0xF_F000, size: 0x2000, flashSize: .size1MB, protectedRegions: FlashLayout.meterLoggerProtectedRegions)
         }
         // Asking for the last sector only: the ROM would erase one sector past the end.
         #expect(throws: FlasherError.invalidPlan(.beyondFlash(name: "erase-region", end: 0x10_1000, flashSize: 0x10_0000))) {
-            try EraseRegion(offset: 0xF_F000, size: 0x1000, flashSize: .size1MB)
+            try EraseRegion(offset: 0xF_F000, size: 0x1000, flashSize: .size1MB, protectedRegions: FlashLayout.meterLoggerProtectedRegions)
         }
     }
 
     @Test("erasing into the saved configuration is refused unless allowed")
     func protected() throws {
         #expect(throws: FlasherError.invalidPlan(.touchesProtected(part: "erase-region", region: configuration.name, range: 0x7_6000..<0x7_9000))) {
-            try EraseRegion(offset: 0x7_6000, size: 0x3000, flashSize: .size1MB)
+            try EraseRegion(offset: 0x7_6000, size: 0x3000, flashSize: .size1MB, protectedRegions: FlashLayout.meterLoggerProtectedRegions)
         }
         // The collateral sector alone is enough to refuse.
         #expect(throws: FlasherError.invalidPlan(.touchesProtected(part: "erase-region", region: configuration.name, range: 0x7_6000..<0x7_7000))) {
-            try EraseRegion(offset: 0x7_5000, size: 0x1000, flashSize: .size1MB)
+            try EraseRegion(offset: 0x7_5000, size: 0x1000, flashSize: .size1MB, protectedRegions: FlashLayout.meterLoggerProtectedRegions)
         }
-        let allowed = try EraseRegion(offset: 0x7_6000, size: 0x3000, flashSize: .size1MB, allowProtected: true)
+        let allowed = try EraseRegion(offset: 0x7_6000, size: 0x3000, flashSize: .size1MB, protectedRegions: FlashLayout.meterLoggerProtectedRegions, allowProtected: true)
         // 3 sectors 6 into a block: ask for 2, the ROM erases 4.
         #expect(allowed.eraseSize == 0x2000)
         #expect(allowed.erasedRange == 0x7_6000..<0x7_A000)

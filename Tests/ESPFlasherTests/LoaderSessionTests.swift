@@ -3,9 +3,10 @@ import DeviceSim
 import ESPFlasher
 import ESPImage
 import Foundation
+import MeterLogger
 import SerialLink
-import Testing
 import TestSupport
+import Testing
 
 /// The real `LoaderSession` against the ESP8266 twin, end to end: resetting a running board
 /// through DTR/RTS, identifying it, writing the MeterLogger set and rebooting into it.
@@ -84,7 +85,7 @@ struct LoaderSessionTwinTests {
         var bytes = (0..<0xA000).map { _ in UInt8(truncatingIfNeeded: random.next()) & 0xFE }
         bytes.replaceSubrange(0x2C00..<0x6800, with: repeatElement(0xFF, count: 0x6800 - 0x2C00))
         let part = FlashPart(name: "gappy.bin", offset: 0x20000, bytes: bytes)
-        let plan = try FlashPlan(parts: [part], flashSize: .size1MB)
+        let plan = try FlashPlan(parts: [part], flashSize: .size1MB, protectedRegions: FlashLayout.meterLoggerProtectedRegions)
         // Packets 11...25 are blank; the run after the gap restarts on the sector at 0x26000.
         #expect(plan.operations[0].packetRuns == [0..<11, 24..<40])
 

@@ -2,7 +2,9 @@ import DeviceSim
 import ESPFlasher
 import ESPImage
 import Foundation
+import MeterLogger
 import SerialLink
+import TestSupport
 import Testing
 
 /// Shared set-up for the tests that drive the real `LoaderSession` against the ESP8266 twin:
@@ -28,7 +30,7 @@ enum TwinSessionSupport {
     }
 
     static func meterLoggerPlan() throws -> FlashPlan {
-        try FlashPlan(parts: meterLoggerParts(), flashSize: .size1MB, parameters: .meterLogger)
+        try FlashPlan(parts: meterLoggerParts(), flashSize: .size1MB, parameters: .meterLogger, protectedRegions: FlashLayout.meterLoggerProtectedRegions)
     }
 
     /// What the flash must hold after `parts` were written over `initial` by a plan whose
@@ -90,7 +92,7 @@ enum TwinSessionSupport {
         for operation in plan.operations {
             for transfer in operation.transfers {
                 frames.append(WireFrame(part: operation.part.name, blockOffset: nil,
-                                        bytes: SLIP.encode(transfer.begin.encoded()), dataStart: nil))
+                                        bytes: SLIP.encode(transfer.begin.request().encoded()), dataStart: nil))
                 for (sequence, index) in transfer.packets.enumerated() {
                     let packet = Request.flashData(operation.packet(index), sequence: UInt32(sequence)).encoded()
                     // 0xC0, then the escaped 8-byte header and 16-byte data header.
@@ -132,7 +134,7 @@ enum TwinSessionSupport {
     /// Checks the events of a successful `write(plan)`: `.erasing` once per part in offset
     /// order with the range the plan says, `.writing` rising to the part's size, then
     /// `.partWritten`, part after part.
-    static func checkProgress(_ events: [FlashEvent], plan: FlashPlan, sourceLocation: SourceLocation = #_sourceLocation) {
+    static func checkProgress(_ events: [FlashEvent], plan: FlashPlan, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
         let erasing = events.compactMap { event -> (String, Range<Int>)? in
             if case .erasing(let part, let range) = event { return (part, range) }
             return nil

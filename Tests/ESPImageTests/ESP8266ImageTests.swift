@@ -201,7 +201,7 @@ struct HeaderPatchTests {
 
     @Test("MeterLogger parameters write 0x03 and 0x20 and nothing else")
     func meterLogger() throws {
-        let patched = try ESP8266Image.patchingHeader(built, with: .meterLogger)
+        let patched = try ESP8266Image.patchingHeader(built, with: .dout1MB40MHz)
         #expect(patched[2] == 0x03 && patched[3] == 0x20)
         #expect(Array(patched[4...]) == Array(built[4...]))
         #expect(Array(patched[..<2]) == Array(built[..<2]))
@@ -235,17 +235,17 @@ struct HeaderPatchTests {
     @Test("keeping everything changes nothing")
     func keep() throws {
         #expect(FlashParameters().keepsAll)
-        #expect(!FlashParameters.meterLogger.keepsAll)
+        #expect(!FlashParameters.dout1MB40MHz.keepsAll)
         #expect(try ESP8266Image.patchingHeader(built, with: FlashParameters()) == built)
     }
 
     @Test("patching something that is not an image is refused")
     func refuses() {
         #expect(throws: ImageError.badMagic(found: 0x00)) {
-            try ESP8266Image.patchingHeader([UInt8](repeating: 0, count: 16), with: .meterLogger)
+            try ESP8266Image.patchingHeader([UInt8](repeating: 0, count: 16), with: .dout1MB40MHz)
         }
         #expect(throws: ImageError.truncated(offset: 0, needed: 8, available: 4)) {
-            try ESP8266Image.patchingHeader([0xE9, 1, 0, 0], with: .meterLogger)
+            try ESP8266Image.patchingHeader([0xE9, 1, 0, 0], with: .dout1MB40MHz)
         }
     }
 }
@@ -284,7 +284,7 @@ struct EsptoolImageInfoTests {
     @Test("esptool image-info agrees after the header is patched for MeterLogger")
     func patchedImage() async throws {
         let built = makeImage(segments: [(iram, Array(1...20)), (dram, [9, 8, 7])], mode: 0x00, sizeFrequency: 0x4F)
-        let output = try await imageInfo(try ESP8266Image.patchingHeader(built, with: .meterLogger))
+        let output = try await imageInfo(try ESP8266Image.patchingHeader(built, with: .dout1MB40MHz))
         #expect(output.contains("(valid)"))
         #expect(output.contains("Flash mode: DOUT") && output.contains("Flash size: 1MB") && output.contains("Flash freq: 40m"))
     }

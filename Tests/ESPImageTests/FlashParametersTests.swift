@@ -78,9 +78,4 @@ struct FlashParameterNameTests {
         for size in FlashSize.allCases { #expect(FlashSize(name: size.name) == size) }
         for frequency in FlashFrequency.allCases { #expect(FlashFrequency(name: frequency.name) == frequency) }
     }
-
-    @Test("MeterLogger boards are DOUT, 1MB, 40m")
-    func meterLogger() {
-        #expect(FlashParameters.meterLogger == FlashParameters(mode: .dout, size: .size1MB, frequency: .mhz40))
-    }
 }

@@ -1,3 +1,4 @@
+import ESPImage
 import Foundation
 
 /// Builds a v1 ESP8266 image by hand, from the format description alone:
@@ -22,3 +23,8 @@ func le32(_ value: UInt32) -> [UInt8] {
     [UInt8(value & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value >> 16 & 0xFF), UInt8(value >> 24)]
 }
 
+extension FlashParameters {
+    /// DOUT, 1 MB, 40 MHz: the settings of the boards mlprov flashes (MeterLogger's, which
+    /// this layer does not know by name).
+    static let dout1MB40MHz = FlashParameters(mode: .dout, size: .size1MB, frequency: .mhz40)
+}

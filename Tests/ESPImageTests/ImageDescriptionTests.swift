@@ -28,7 +28,7 @@ private func expectAgreement(_ bytes: [UInt8], sourceLocation: SourceLocation = 
 struct ImageDescriptionEsptoolTests {
     @Test("every fixture's 0x00000.bin: entry, flash settings, segment table, checksum", arguments: ELFFixture.all)
     func fixtures(fixture: ELFFixture) async throws {
-        let result = try ELF2Image.convert(elf: try await FixtureBuilder.shared.elfBytes(fixture), flash: .meterLogger)
+        let result = try ELF2Image.convert(elf: try await FixtureBuilder.shared.elfBytes(fixture), flash: .dout1MB40MHz)
         try await expectAgreement(result.image)
     }
 

@@ -35,7 +35,7 @@ private func expectSameAsEsptool(_ parts: [MergeBin.Part], flash: FlashParameter
 @Suite("merge-bin is byte-identical to esptool")
 struct MergeBinEsptoolTests {
     @Test("MeterLogger's five files with DOUT, 1MB, 40m, and with every setting kept", arguments: [
-        FlashParameters.meterLogger, FlashParameters(), FlashParameters(mode: .dio, size: .size4MB, frequency: .mhz80),
+        FlashParameters.dout1MB40MHz, FlashParameters(), FlashParameters(mode: .dio, size: .size4MB, frequency: .mhz80),
         FlashParameters(size: .size2MBc1),
     ])
     func meterLoggerSet(flash: FlashParameters) async throws {
@@ -50,8 +50,8 @@ struct MergeBinEsptoolTests {
             MergeBin.Part(name: "image-at-1000.bin", offset: 0x1000, bytes: built.image),
             MergeBin.Part(name: "odd.bin", offset: 0x3010, bytes: Array(repeating: 0xA5, count: 0x7F1)),
         ]
-        try await expectSameAsEsptool(parts, flash: .meterLogger)
-        let merged = try MergeBin.merge(parts, flash: .meterLogger)
+        try await expectSameAsEsptool(parts, flash: .dout1MB40MHz)
+        let merged = try MergeBin.merge(parts, flash: .dout1MB40MHz)
         #expect(merged.bytes.prefix(0x1000).allSatisfy { $0 == 0xFF })
         #expect(Array(merged.bytes[0x1000..<0x1000 + built.image.count]) == built.image)
         #expect(merged.bytes.count == 0x5003)
@@ -70,8 +70,8 @@ struct MergeBinEsptoolTests {
         ]
         for bytes in cases {
             let parts = [MergeBin.Part(name: "zero.bin", offset: 0, bytes: bytes), samplePart(4)]
-            try await expectSameAsEsptool(parts, flash: .meterLogger)
-            let merged = try MergeBin.merge(parts, flash: .meterLogger)
+            try await expectSameAsEsptool(parts, flash: .dout1MB40MHz)
+            let merged = try MergeBin.merge(parts, flash: .dout1MB40MHz)
             #expect(Array(merged.bytes.prefix(bytes.count)) == bytes)
             guard case .notAnImage(part: "zero.bin", _) = merged.headerPatch else {
                 Issue.record("expected notAnImage, got \(merged.headerPatch)")
@@ -85,8 +85,8 @@ struct MergeBinEsptoolTests {
         var image = try ELF2Image.convert(elf: try await FixtureBuilder.shared.elfBytes(.iramDram)).image
         image[image.count - 1] ^= 0xFF
         let parts = [MergeBin.Part(name: "bad-checksum.bin", offset: 0, bytes: image)]
-        try await expectSameAsEsptool(parts, flash: .meterLogger)
-        #expect(try MergeBin.merge(parts, flash: .meterLogger).bytes[2...3] == [0x03, 0x20])
+        try await expectSameAsEsptool(parts, flash: .dout1MB40MHz)
+        #expect(try MergeBin.merge(parts, flash: .dout1MB40MHz).bytes[2...3] == [0x03, 0x20])
     }
 
     @Test("files ending and starting on a sector boundary, and an empty file, are not overlaps")
@@ -157,7 +157,7 @@ struct MergeBinErrorTests {
     @Test("the header patch reports the bytes before and after")
     func patchReport() async throws {
         let image = try ELF2Image.convert(elf: try await FixtureBuilder.shared.elfBytes(.iramOnly)).image
-        let merged = try MergeBin.merge([MergeBin.Part(name: "0x00000.bin", offset: 0, bytes: image)], flash: .meterLogger)
+        let merged = try MergeBin.merge([MergeBin.Part(name: "0x00000.bin", offset: 0, bytes: image)], flash: .dout1MB40MHz)
         #expect(merged.headerPatch == .patched(part: "0x00000.bin", from: [0x00, 0x20], to: [0x03, 0x20]))
         #expect(try ESP8266Image(parsing: merged.bytes).checksumIsValid)
     }

@@ -1,5 +1,6 @@
 import ESPFlasher
 import ESPImage
+import MeterLogger
 import Foundation
 import SerialLink
 import Testing
@@ -20,7 +21,7 @@ extension StubEmulation {
             let program = (0..<300_000).map { index -> UInt8 in index % 7 == 0 ? UInt8(truncatingIfNeeded: random.next()) : UInt8(index / 977 & 0xFF) }
             return try FlashPlan(
                 parts: [FlashPart(name: "0x00000.bin", offset: 0, bytes: boot), FlashPart(name: "0x10000.bin", offset: 0x1_0000, bytes: program)],
-                flashSize: .size1MB)
+                flashSize: .size1MB, protectedRegions: FlashLayout.meterLoggerProtectedRegions)
         }
 
         @Test("mlprov's client: sync, chip info, upload through the ROM loader, OHAI, compressed writes with MD5 and the saved-configuration digest, ERASE_REGION, CHANGE_BAUDRATE to the boot-log rate and RUN_USER_CODE into the ROM's flash boot")

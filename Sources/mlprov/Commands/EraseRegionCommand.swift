@@ -2,6 +2,7 @@ import ESPImage
 import ArgumentParser
 import Basics
 import ESPFlasher
+import MeterLogger
 
 struct EraseRegionCommand: ReportingCommand {
     static let configuration = CommandConfiguration(
@@ -35,7 +36,7 @@ struct EraseRegionCommand: ReportingCommand {
         }
         let region = try EraseRegion(
             offset: try parseNumber(offset, what: "offset"), size: try parseNumber(size, what: "size"),
-            flashSize: flashSize, allowProtected: allowProtected)
+            flashSize: flashSize, protectedRegions: FlashLayout.meterLoggerProtectedRegions, allowProtected: allowProtected)
         if let extra = region.collateralErase {
             console.info("note: the ROM's erase bug also erases \(hex(extra.lowerBound))–\(hex(extra.upperBound - 1))")
         }

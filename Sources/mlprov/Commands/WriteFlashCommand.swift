@@ -3,6 +3,7 @@ import Basics
 import ESPFlasher
 import ESPImage
 import Foundation
+import MeterLogger
 
 struct WriteFlashCommand: ReportingCommand {
     static let configuration = CommandConfiguration(
@@ -41,7 +42,8 @@ struct WriteFlashCommand: ReportingCommand {
     func run(console: Console) async throws {
         let plan = try FlashPlan(
             parts: try readParts(offsetsAndFiles), flashSize: try flash.sizeForBounds(),
-            parameters: try flash.parameters(), allowProtected: allowProtected)
+            parameters: try flash.parameters(), protectedRegions: FlashLayout.meterLoggerProtectedRegions,
+            allowProtected: allowProtected)
         let report = try flashPlan(plan, connection: connection, console: console)
         if output.json {
             console.json(report)

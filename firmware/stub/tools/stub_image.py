@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
-"""Writes Sources/ESPFlasher/FlasherStub+Image.swift from the stub's ELF (stdlib only).
+"""Writes the stub image the ESPProtocol target embeds, from the stub's ELF (stdlib only).
 
-usage: stub_image.py ELF STUB_DIR COMMIT OUTPUT write|check
+usage: stub_image.py ELF STUB_DIR COMMIT TARGET_DIR write|check
 
 Reads the ELF32 little-endian section headers (System V ABI layout) for .text, .data and
-.bss, and the limits from core/stub_limits.h. The header names the commit of
-firmware/stub and a SHA-256 over its sources (core/, esp8266/, Makefile), which the Swift
-tests recompute to tell a stale file.
+.bss, and the limits from core/stub_limits.h, and writes into TARGET_DIR
+(Sources/ESPProtocol):
+  Resources/stub-text.bin, Resources/stub-data.bin  the two segments' bytes, which SwiftPM
+                                                   embeds in the code (`.embedInCode`);
+  FlasherStub+Image.swift                           the metadata: entry, load addresses, .bss,
+                                                   limits, segment sizes.
+The Swift file's header names the commit of firmware/stub and a SHA-256 over its sources
+(core/, esp8266/, Makefile) to tell a stale image.
 """
 import hashlib
 import os
@@ -48,21 +53,8 @@ def limit(header, name):
     return int(match.group(1), 0)
 
 
-def byte_lines(data, indent):
-    lines, line = [], indent
-    for byte in data:
-        item = f"0x{byte:02X}, "
-        if len(line) + len(item.rstrip()) > 100:
-            lines.append(line.rstrip())
-            line = indent
-        line += item
-    if line.strip():
-        lines.append(line.rstrip())
-    return "\n".join(lines)
-
-
 def main():
-    elf_path, stub_dir, commit, output, mode = sys.argv[1:6]
+    elf_path, stub_dir, commit, target, mode = sys.argv[1:6]
     with open(elf_path, "rb") as f:
         elf = f.read()
     if elf[:4] != b"\x7fELF" or elf[4] != 1 or elf[5] != 1:
@@ -84,14 +76,18 @@ def main():
 
 /// mlprov's own ESP8266 flasher stub (firmware/stub), as built by the cross compiler: the
 /// segments to upload with MEM_BEGIN/MEM_DATA/MEM_END, the entry point to start, and the
-/// limits of its protocol (firmware/stub/PROTOCOL.md, core/stub_limits.h).
+/// limits of its protocol (firmware/stub/PROTOCOL.md, core/stub_limits.h). The segments'
+/// bytes are the resources Resources/stub-text.bin and Resources/stub-data.bin, which the
+/// build embeds in the code (`PackageResources`); this file holds what they need around them.
 public enum FlasherStubImage {{
     /// Where MEM_END starts the stub.
     public static let entry: UInt32 = 0x{entry:08X}
-    /// The stub's code, for IRAM ({len(text_bytes)} bytes).
-    public static let text: (address: UInt32, bytes: [UInt8]) = (0x{text["address"]:08X}, textBytes)
-    /// Its constants, for DRAM ({len(data_bytes)} bytes).
-    public static let data: (address: UInt32, bytes: [UInt8]) = (0x{data["address"]:08X}, dataBytes)
+    /// The stub's code, for IRAM ({len(text_bytes)} bytes, Resources/stub-text.bin).
+    public static let text: (address: UInt32, bytes: [UInt8]) = (0x{text["address"]:08X}, PackageResources.stub_text_bin)
+    /// Its constants, for DRAM ({len(data_bytes)} bytes, Resources/stub-data.bin).
+    public static let data: (address: UInt32, bytes: [UInt8]) = (0x{data["address"]:08X}, PackageResources.stub_data_bin)
+    /// The segments' sizes as built: a resource of another size is not this build's.
+    public static let builtSizes: (text: Int, data: Int) = ({len(text_bytes)}, {len(data_bytes)})
     /// Its zero-initialised RAM (not uploaded; the stub clears it): the receive ring, the
     /// inflate window and its state.
     public static let bss: (address: UInt32, size: Int) = (0x{bss["address"]:08X}, {bss["size"]})
@@ -101,32 +97,36 @@ public enum FlasherStubImage {{
     public static let maxWindowBits: Int = {window_bits}
     /// SHA-256 of the C sources this was built from (see the header).
     public static let sourceDigest = "{digest}"
-
-    private static let textBytes: [UInt8] = [
-{byte_lines(text_bytes, "        ")}
-    ]
-
-    private static let dataBytes: [UInt8] = [
-{byte_lines(data_bytes, "        ")}
-    ]
 }}
 """
+    swift_path = os.path.join(target, "FlasherStub+Image.swift")
+    outputs = [
+        (swift_path, swift.encode()),
+        (os.path.join(target, "Resources", "stub-text.bin"), text_bytes),
+        (os.path.join(target, "Resources", "stub-data.bin"), data_bytes),
+    ]
     if mode == "check":
-        try:
-            with open(output) as f:
-                current = f.read()
-        except FileNotFoundError:
-            current = ""
         # The commit line may differ (the file is committed after it is generated).
-        strip = lambda s: re.sub(r"\(commit [^)]*\)", "", s)
-        if strip(current) != strip(swift):
-            sys.exit(f"stub_image.py: {output} is stale: run scripts/build-stub")
-        print(f"{output} is up to date")
+        strip = lambda b: re.sub(rb"\(commit [^)]*\)", b"", b)
+        stale = []
+        for path, wanted in outputs:
+            try:
+                with open(path, "rb") as f:
+                    current = f.read()
+            except FileNotFoundError:
+                current = b""
+            if strip(current) != strip(wanted):
+                stale.append(path)
+        if stale:
+            sys.exit(f"stub_image.py: {', '.join(stale)} stale: run scripts/build-stub")
+        print(f"{target}: the stub image is up to date")
         return
-    with open(output + ".tmp", "w") as f:
-        f.write(swift)
-    os.replace(output + ".tmp", output)
-    print(f"wrote {output}: text {len(text_bytes)} B at 0x{text['address']:08X}, "
+    os.makedirs(os.path.join(target, "Resources"), exist_ok=True)
+    for path, wanted in outputs:
+        with open(path + ".tmp", "wb") as f:
+            f.write(wanted)
+        os.replace(path + ".tmp", path)
+    print(f"wrote {swift_path} and Resources/stub-{{text,data}}.bin: text {len(text_bytes)} B at 0x{text['address']:08X}, "
           f"data {len(data_bytes)} B at 0x{data['address']:08X}, bss {bss['size']} B, entry 0x{entry:08X}")
 
 

@@ -1,3 +1,5 @@
+import ESPImage
+
 /// Named regions of a board's flash: what lives where, which regions a normal flash writes,
 /// and which must never be erased unless the user asks.
 public struct FlashLayout: Equatable, Sendable {
@@ -81,4 +83,32 @@ public struct FlashLayout: Equatable, Sendable {
 
     /// MeterLogger's saved configuration: 0x76000–0x78FFF (facts/meterlogger.md).
     public static let meterLoggerConfiguration: Range<Int> = 0x76000..<0x79000
+}
+
+extension FlashParameters {
+    /// MeterLogger's boards: DOUT, 1 MB, 40 MHz (facts/meterlogger.md).
+    public static let meterLogger = FlashParameters(mode: .dout, size: .size1MB, frequency: .mhz40)
+}
+
+extension ProtectedRegion {
+    /// MeterLogger's saved configuration (wifi, MQTT host, impulse counter).
+    public static let meterLoggerConfiguration = ProtectedRegion(
+        name: "MeterLogger saved configuration", range: FlashLayout.meterLoggerConfiguration)
+}
+
+extension FlashLayout {
+    /// What a flash or an erase on a MeterLogger board leaves alone unless the user allows
+    /// it: the regions flash plans take as their protected regions.
+    public static let meterLoggerProtectedRegions: [ProtectedRegion] = [.meterLoggerConfiguration]
+}
+
+extension WebToolsManifest {
+    /// The manifest for a MeterLogger release: one ESP8266 build with the five files at
+    /// their offsets from `layout`.
+    public static func meterLogger(name: String, version: String, layout: FlashLayout = .meterLogger) -> WebToolsManifest {
+        let parts = layout.flashedRegions.compactMap { region in
+            region.fileName.map { Part(path: $0, offset: region.offset) }
+        }
+        return WebToolsManifest(name: name, version: version, builds: [Build(chipFamily: esp8266, parts: parts)])
+    }
 }

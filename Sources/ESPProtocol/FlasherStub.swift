@@ -31,7 +31,8 @@ public struct FlasherStub: Sendable, Equatable {
 }
 
 extension FlasherStub {
-    /// mlprov's own stub (firmware/stub, built into FlasherStub+Image.swift by scripts/build-stub).
+    /// mlprov's own stub (firmware/stub; scripts/build-stub writes its segments into Resources/ and
+    /// their addresses and limits into FlasherStub+Image.swift).
     public static let mlprov = FlasherStub(
         entry: FlasherStubImage.entry,
         segments: [

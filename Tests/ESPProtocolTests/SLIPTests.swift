@@ -1,6 +1,6 @@
 import TestSupport
 import ESPImage
-import ESPFlasher
+import ESPProtocol
 import Testing
 
 /// Decodes `stream` fed in pieces of the given sizes (cycled), collecting every item.

@@ -1,9 +1,11 @@
 import ESPImage
 import Foundation
+import MeterLogger
 import Testing
+import TestSupport
 
-@Suite("ESP Web Tools manifest")
-struct WebToolsManifestTests {
+@Suite("MeterLogger's ESP Web Tools manifest")
+struct MeterLoggerManifestTests {
     @Test("MeterLogger's manifest lists the five files at their offsets, as numbers")
     func meterLogger() throws {
         let manifest = WebToolsManifest.meterLogger(name: "MeterLogger 9999999", version: "1.2.3")
@@ -33,31 +35,6 @@ struct WebToolsManifestTests {
         #expect(try WebToolsManifest(json: bytes) == manifest)
         #expect(WebToolsManifest.meterLogger(name: "KAM_9999999", version: "2025-01-01").json() == bytes)
         #expect(String(decoding: bytes, as: UTF8.self).contains("\"offset\" : 65536"))
-    }
-
-    @Test("a manifest written by the server's style of JSON reads, extra keys ignored")
-    func readsServerJSON() throws {
-        let text = """
-            {"name": "MeterLogger", "version": "build 7", "new_install_prompt_erase": false,
-             "builds": [{"chipFamily": "ESP8266", "parts": [{"path": "0x00000.bin", "offset": 0},
-                                                             {"path": "0x10000.bin", "offset": 65536}]}]}
-            """
-        let manifest = try WebToolsManifest(json: Array(text.utf8))
-        #expect(manifest.version == "build 7")
-        #expect(manifest.build(for: "esp8266")?.parts.map(\.offset) == [0, 0x10000])
-    }
-
-    @Test("malformed manifests are refused saying what and where", arguments: [
-        (#"{"name": "x", "version": "1"}"#, ManifestError.malformed("\"builds\" is missing in the top level")),
-        (#"{"name": "x", "version": "1", "builds": [{"chipFamily": "ESP8266", "parts": [{"path": "a.bin", "offset": "0x0"}]}]}"#,
-         .malformed("builds[0].parts[0].offset should be a number")),
-        (#"{"name": "x", "version": "1", "builds": []}"#, .noBuilds),
-        (#"{"name": "x", "version": "1", "builds": [{"chipFamily": "ESP8266", "parts": [{"path": "a.bin", "offset": -4096}]}]}"#,
-         .badPart(build: 0, part: 0, reason: "negative offset -4096")),
-        ("not json", .malformed("not JSON")),
-    ])
-    func malformed(text: String, error: ManifestError) {
-        #expect(throws: error) { try WebToolsManifest(json: Array(text.utf8)) }
     }
 }
 
@@ -103,5 +80,17 @@ struct FlashLayoutTests {
             #expect(region?.fileName == file.name)
             #expect(file.offset + file.bytes.count <= region?.range.upperBound ?? 0)
         }
+    }
+
+    @Test("MeterLogger boards are DOUT, 1MB, 40m")
+    func flashParameters() {
+        #expect(FlashParameters.meterLogger == FlashParameters(mode: .dout, size: .size1MB, frequency: .mhz40))
+    }
+
+    @Test("the protected regions flash plans get are the saved configuration, by the name errors show")
+    func protectedRegionsForPlans() {
+        #expect(FlashLayout.meterLoggerProtectedRegions == [.meterLoggerConfiguration])
+        #expect(ProtectedRegion.meterLoggerConfiguration == ProtectedRegion(name: "MeterLogger saved configuration", range: 0x76000..<0x79000))
+        #expect(layout.protectedRegions.map(\.range) == FlashLayout.meterLoggerProtectedRegions.map(\.range))
     }
 }

@@ -107,7 +107,7 @@ extension Request {
     /// FLASH_BEGIN: erase `eraseSize` bytes (as the ROM interprets it) at `offset`, then
     /// expect `packetCount` FLASH_DATA packets of `packetSize` bytes.
     public static func flashBegin(eraseSize: UInt32, packetCount: UInt32, packetSize: UInt32, offset: UInt32) -> Request {
-        Request(.flashBegin, payload: words(eraseSize, packetCount, packetSize, offset))
+        FlashBegin(size: eraseSize, packetCount: packetCount, packetSize: packetSize, offset: offset).request()
     }
 
     public static func flashData(_ data: [UInt8], sequence: UInt32) -> Request {
@@ -145,6 +145,41 @@ extension Request {
         bytes.reserveCapacity(values.count * 4)
         for value in values { bytes.appendLE32(value) }
         return bytes
+    }
+}
+
+/// The four fields of FLASH_BEGIN (and of FLASH_DEFL_BEGIN, which has the same layout),
+/// kept typed until the request is encoded: the size (for the ROM the erase size, bug and
+/// all; for a stub the exact size, uncompressed for FLASH_DEFL_BEGIN), the number of data
+/// packets that follow, their size, and the flash offset.
+public struct FlashBegin: Equatable, Sendable {
+    public var size: UInt32
+    public var packetCount: UInt32
+    public var packetSize: UInt32
+    public var offset: UInt32
+
+    public init(size: UInt32, packetCount: UInt32, packetSize: UInt32, offset: UInt32) {
+        self.size = size
+        self.packetCount = packetCount
+        self.packetSize = packetSize
+        self.offset = offset
+    }
+
+    /// The request carrying these fields: FLASH_BEGIN, or FLASH_DEFL_BEGIN for a stub's
+    /// compressed write.
+    public func request(_ opcode: Opcode = .flashBegin) -> Request {
+        Request(opcode, payload: Request.words(size, packetCount, packetSize, offset))
+    }
+
+    /// The fields of a FLASH_BEGIN or FLASH_DEFL_BEGIN request; nil for another opcode or a
+    /// payload too short for the four words. Words after the fourth (esptool's "encrypted"
+    /// flag, which the ESP8266 ignores) are left to the receiver to judge.
+    public init?(decoding request: Request) {
+        guard request.opcode == .flashBegin || request.opcode == .flashDeflBegin,
+              let size = request.word(0), let packetCount = request.word(1), let packetSize = request.word(2),
+              let offset = request.word(3)
+        else { return nil }
+        self.init(size: size, packetCount: packetCount, packetSize: packetSize, offset: offset)
     }
 }
 

@@ -1,6 +1,6 @@
 import TestSupport
 import ESPImage
-import ESPFlasher
+import ESPProtocol
 import Testing
 
 @Suite("Request encoding")
@@ -147,6 +147,28 @@ struct RequestDecodingTests {
     @Test("a packet shorter than the 8-byte header is refused", arguments: 0..<8)
     func shortPacket(count: Int) {
         #expect(Request(decoding: Array([0x00, 0x08, 0, 0, 0, 0, 0, 0][..<count])) == nil)
+    }
+}
+
+@Suite("FLASH_BEGIN's typed fields")
+struct FlashBeginTests {
+    @Test("the fields encode as FLASH_BEGIN's four words, or with FLASH_DEFL_BEGIN's opcode, and decode back")
+    func roundTrip() {
+        let begin = FlashBegin(size: 0x8000, packetCount: 6, packetSize: 0x400, offset: 0x6_0000)
+        #expect(begin.request() == .flashBegin(eraseSize: 0x8000, packetCount: 6, packetSize: 0x400, offset: 0x6_0000))
+        #expect(begin.request(.flashDeflBegin) == .flashDeflBegin(uncompressedSize: 0x8000, packetCount: 6, packetSize: 0x400, offset: 0x6_0000))
+        #expect(FlashBegin(decoding: begin.request()) == begin)
+        #expect(FlashBegin(decoding: begin.request(.flashDeflBegin)) == begin)
+        let packet = begin.request().encoded()
+        #expect(Request(decoding: packet).flatMap(FlashBegin.init(decoding:)) == begin)
+    }
+
+    @Test("another opcode, or fewer than four words, is no FLASH_BEGIN; esptool's fifth word is left to the receiver")
+    func refused() {
+        let words = FlashBegin(size: 0x1000, packetCount: 1, packetSize: 0x400, offset: 0).request().payload
+        #expect(FlashBegin(decoding: Request(.memBegin, payload: words)) == nil)
+        #expect(FlashBegin(decoding: Request(.flashBegin, payload: Array(words.prefix(12)))) == nil)
+        #expect(FlashBegin(decoding: Request(.flashBegin, payload: words + [0, 0, 0, 0]))?.packetSize == 0x400)
     }
 }
 

@@ -1,6 +1,6 @@
 import Basics
-import ESPFlasher
 import ESPImage
+import ESPProtocol
 import SerialLink
 
 /// A board in its ROM loader on a port: opened, reset, synced and identified. The one
@@ -45,8 +45,10 @@ public final class BoardConnection: @unchecked Sendable {
         return try open(link: serial, port: port, reset: reset, attempts: attempts, stub: stub, stop: stop, progress: progress)
     }
 
-    /// As `open(port:…)` on a link already open at its rate (a twin's in-process cable,
-    /// whose DTR/RTS reach the twin's reset circuit). The connection closes `link`.
+    /// The same over a link already open (an in-process link to a twin, whose DTR/RTS reach
+    /// its reset circuit; a relay): enters the loader with `reset`, reads the chip's
+    /// identity. `port` names the board in what the connection reports. The link is closed
+    /// when the connection fails, and by `close()`.
     public static func open(
         link base: any ByteLink, port: String, reset: ResetStrategy, attempts: Int = LoaderSession.defaultConnectAttempts,
         stub: FlasherStub? = .mlprov, stop: StopToken? = nil, progress: (FlashEvent) -> Void = { _ in }

@@ -1,5 +1,5 @@
 import Basics
-import ESPFlasher
+import ESPProtocol
 import ESPImage
 import Foundation
 import Testing

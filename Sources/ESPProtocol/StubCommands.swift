@@ -5,7 +5,7 @@ extension Request {
     /// bytes follows; it inflates to `uncompressedSize` bytes written at `offset`. The stub
     /// erases exactly the sectors it writes, as it writes them.
     public static func flashDeflBegin(uncompressedSize: UInt32, packetCount: UInt32, packetSize: UInt32, offset: UInt32) -> Request {
-        Request(.flashDeflBegin, payload: words(uncompressedSize, packetCount, packetSize, offset))
+        FlashBegin(size: uncompressedSize, packetCount: packetCount, packetSize: packetSize, offset: offset).request(.flashDeflBegin)
     }
 
     public static func flashDeflData(_ data: [UInt8], sequence: UInt32) -> Request {
