@@ -45,7 +45,20 @@ public struct EraseRegion: Equatable, Sendable {
 }
 
 extension LoaderSession {
-    public func erase(_ region: EraseRegion) throws(FlasherError) {
-        try flashBegin(eraseSize: region.eraseSize, packetCount: 0, offset: region.offset)
+    /// Erases `region` and returns what was erased. A stub (running, or left running by an
+    /// earlier `--after no-reset`, which answered SYNC) erases exactly the region with
+    /// ERASE_REGION: its FLASH_BEGIN only prepares a write and erases nothing by itself.
+    /// The ROM loader has no erase command: FLASH_BEGIN without data erases
+    /// `region.erasedRange`, its erase bug included.
+    @discardableResult
+    public func erase(_ region: EraseRegion) throws(FlasherError) -> Range<Int> {
+        if runningStub == nil, syncAnsweredByStub { try startStub(.mlprov) }
+        guard runningStub != nil else {
+            try flashBegin(eraseSize: region.eraseSize, packetCount: 0, offset: region.offset)
+            return region.erasedRange
+        }
+        try command(.eraseRegion(offset: UInt32(region.offset), size: UInt32(region.size)),
+                    timeout: Self.flashWorkTimeout(bytes: region.size))
+        return region.offset..<(region.offset + region.size)
     }
 }

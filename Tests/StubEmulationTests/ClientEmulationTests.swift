@@ -115,14 +115,11 @@ extension StubEmulation {
             }
             #expect(erase.exitCode == 0, "\(erase)")
             run.expectClean(.eof)
-            // Found here: LoaderSession.erase sends the ROM's FLASH_BEGIN without data; a stub
-            // (ours as esptool's) erases only what it then writes and has ERASE_REGION for this.
-            // The command still prints "Erased …". Remove withKnownIssue once ESPFlasher uses
-            // ERASE_REGION when SYNC was answered by a stub.
-            withKnownIssue("mlprov erase-region erases nothing when a stub answers (FLASH_BEGIN without data)") {
-                #expect(digest == md5Digest([UInt8](repeating: 0xFF, count: 0x1000)), "\(run)")
-                #expect(run.number("sector_erases") + run.number("block_erases") > 0)
-            }
+            // Found here: LoaderSession.erase sent the ROM's FLASH_BEGIN without data, which a
+            // stub (ours as esptool's) takes as the start of a write and erases nothing for;
+            // it now sends ERASE_REGION when SYNC was answered by a stub.
+            #expect(digest == md5Digest([UInt8](repeating: 0xFF, count: 0x1000)), "\(run)")
+            #expect(run.number("sector_erases") + run.number("block_erases") > 0)
         }
 
         @Test("esptool 5.6.0's stub path against the running stub: write-flash of 500 KB with verification, verify-flash, read-flash, erase-region")

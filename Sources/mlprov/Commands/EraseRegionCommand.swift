@@ -37,19 +37,20 @@ struct EraseRegionCommand: ReportingCommand {
         let region = try EraseRegion(
             offset: try parseNumber(offset, what: "offset"), size: try parseNumber(size, what: "size"),
             flashSize: flashSize, protectedRegions: FlashLayout.meterLoggerProtectedRegions, allowProtected: allowProtected)
-        if let extra = region.collateralErase {
-            console.info("note: the ROM's erase bug also erases \(hex(extra.lowerBound))–\(hex(extra.upperBound - 1))")
-        }
         let board = try openSession(connection, console: console)
         defer { board.close() }
-        console.render(.erasing(part: "the region", range: region.erasedRange))
-        try board.session.erase(region)
+        // A stub left running erases exactly; the ROM's erase bug may take one sector more.
+        if !board.session.syncAnsweredByStub, let extra = region.collateralErase {
+            console.info("note: the ROM's erase bug also erases \(hex(extra.lowerBound))–\(hex(extra.upperBound - 1))")
+        }
+        console.render(.erasing(part: "the region", range: region.offset..<(region.offset + region.size)))
+        let erased = try board.session.erase(region)
         let action = try board.finish(connection.after)
         console.render(.finished(action))
         if output.json {
-            console.json(EraseReport(erased: [hex(region.erasedRange.lowerBound), hex(region.erasedRange.upperBound)]))
+            console.json(EraseReport(erased: [hex(erased.lowerBound), hex(erased.upperBound)]))
         } else {
-            console.result("Erased \(hex(region.erasedRange.lowerBound))–\(hex(region.erasedRange.upperBound - 1))")
+            console.result("Erased \(hex(erased.lowerBound))–\(hex(erased.upperBound - 1))")
         }
     }
 }
