@@ -1,7 +1,7 @@
 /// The USB serial adapter chips found on ESP8266 boards and programming cables, by USB
 /// vendor and product ID.
 ///
-/// Source: /work/shared/facts/linux-usb-serial.md ("Adapters used for ESP8266 boards"),
+/// Source: docs/usb-serial.md ("Adapters used for ESP8266 boards"),
 /// which follows the kernel drivers' ID tables (cp210x, ch341, cdc_acm, ftdi_sio, pl2303).
 /// udev/70-mlprov-uaccess.rules and udev/99-mlprov.rules have one rule per row; a test
 /// keeps them in step.

@@ -88,6 +88,6 @@ struct KernelVersion: Sendable, Hashable, Comparable {
 
     static func < (a: Self, b: Self) -> Bool { (a.major, a.minor, a.patch) < (b.major, b.minor, b.patch) }
 
-    /// Kernels whose ch341 driver broke the ESP8266 sync (facts/linux-usb-serial.md).
+    /// Kernels whose ch341 driver broke the ESP8266 sync (docs/usb-serial.md, "What steals or slows a port").
     static let ch341Regression = KernelVersion(5, 13, 10)...KernelVersion(5, 13, 13)
 }

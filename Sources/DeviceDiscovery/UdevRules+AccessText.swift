@@ -8,7 +8,7 @@ extension UdevRules {
 # Numbered 70 because TAG+="uaccess" only works before systemd's 71-seat.rules (which adds
 # the seat tag to uaccess devices) and 73-seat-late.rules (which applies the ACL): a tag
 # added in a file that sorts after them comes too late and does nothing.
-# Adapter list: /work/shared/facts/linux-usb-serial.md (VID:PID table), the same rows as
+# Adapter list: docs/usb-serial.md ("Adapters used for ESP8266 boards"), the same rows as
 # Sources/DeviceDiscovery/AdapterChips.swift.
 
 ACTION=="remove", GOTO="mlprov_uaccess_end"

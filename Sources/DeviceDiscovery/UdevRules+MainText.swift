@@ -6,7 +6,7 @@ extension UdevRules {
 # Installed by `mlprov udev install` as /etc/udev/rules.d/99-mlprov.rules, together with
 # 70-mlprov-uaccess.rules (access, and ENV{MLPROV_ADAPTER} that the tty part below
 # relies on); see udev/README.md.
-# Adapter list: /work/shared/facts/linux-usb-serial.md (VID:PID table), the same rows as
+# Adapter list: docs/usb-serial.md ("Adapters used for ESP8266 boards"), the same rows as
 # Sources/DeviceDiscovery/AdapterChips.swift.
 
 ACTION=="remove", GOTO="mlprov_end"

@@ -80,7 +80,7 @@ public struct BootRecord: Sendable, Equatable {
 
 /// The ESP8266 boot ROM's start-up: the boot banner, download mode, or loading the image
 /// at flash offset 0 and checking its checksum, with the text the ROM prints at 74880 baud
-/// (facts/esp8266-rom-protocol.md, "Reset and boot" and "Image format").
+/// (docs/esp8266-rom-protocol.md, "Reset and boot" and "Image format").
 ///
 /// The per-segment lines follow boot logs published from real boards: "load <address>,
 /// len <n>, room <r> ", "tail <t>", "chksum <running checksum>", then "csum <checksum>";

@@ -4,8 +4,7 @@ import ESPProtocol
 /// The address space READ_REG and WRITE_REG reach on the twin: the modelled registers
 /// (chip detect, OTP/eFuse words, UART clock divider, SPI flash controller), RAM written
 /// with MEM_DATA, and a plain store for everything else (reads 0 until written).
-/// Addresses and meanings: facts/esp8266-rom-protocol.md ("Identifying the chip", "What
-/// esptool reads besides the commands above").
+/// Addresses and meanings: docs/esp8266-rom-protocol.md ("Identifying the chip", "Registers esptool reads").
 struct ChipRegisters: Sendable {
     /// The four OTP words: MAC0, MAC1, MAC2 (0x3FF00058, ESP8285 and flash-size fuse bits:
     /// 0 on an ESP8266EX), MAC3.

@@ -5,7 +5,7 @@ import Foundation
 
 /// A SPI NOR flash chip's contents with NOR semantics: erasing sets a whole 4 KiB sector
 /// to 0xFF, programming can only clear bits (new = old AND data)
-/// (facts/esp8266-rom-protocol.md, "Typical SPI NOR flash timings").
+/// (docs/esp8266-rom-protocol.md, "Flash chip behaviour and timings").
 public struct FlashMemory: Sendable, Equatable {
     public static let sectorSize = ESP8266.flashSectorSize
     public static let erasedByte: UInt8 = 0xFF

@@ -4,7 +4,7 @@ import ESPProtocol
 /// The ESP8266 ROM's serial loader as pure logic: bytes in, replies and flash changes out,
 /// no threads and no clock. The twin drives it from a link; tests drive it directly.
 ///
-/// Behaviour (facts/esp8266-rom-protocol.md):
+/// Behaviour (docs/esp8266-rom-protocol.md):
 /// - SLIP frames are decoded with `SLIPDecoder`; damaged frames are ignored.
 /// - Autobaud: the first SYNC locks the UART to the line rate it arrived at (at most
 ///   `maxBaud`). Frames arriving while the line runs at another rate are noise to the UART

@@ -1,7 +1,7 @@
 import SerialLink
 
 /// The usual two-transistor auto-reset circuit between a USB adapter's DTR/RTS and the
-/// ESP8266's EN and GPIO0 pins (facts/esp8266-rom-protocol.md, "Reset and boot"):
+/// ESP8266's EN and GPIO0 pins (docs/esp8266-rom-protocol.md, "Reset and boot"):
 /// EN is low iff RTS is asserted and DTR is not; GPIO0 is low iff DTR is asserted and RTS
 /// is not. With both lines equal neither transistor conducts and both pins are pulled high.
 ///

@@ -2,8 +2,7 @@ import ESPImage
 
 /// The ESP8266's SPI flash controller (SPI0) as far as a client drives it through
 /// WRITE_REG/READ_REG: the "user command" path esptool's `flash-id`, `read-flash-status`
-/// and SFDP reads use (facts/esp8266-rom-protocol.md, "What esptool reads besides the
-/// commands above"). Register layout from the ESP8266 Technical Reference (SPI chapter),
+/// and SFDP reads use (docs/esp8266-rom-protocol.md, "Registers esptool reads"). Register layout from the ESP8266 Technical Reference (SPI chapter),
 /// as esptool's ESP8266 target names it.
 struct SPIFlashController: Sendable {
     // Register addresses (SPI0 base 0x60000200).

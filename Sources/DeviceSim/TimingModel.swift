@@ -5,8 +5,7 @@ import ESPProtocol
 ///
 /// The figures are always modelled (the twin's counters add them up); `paced` decides
 /// whether the twin also sleeps so that a client sees them on its wall clock.
-/// Sources: facts/esp8266-rom-protocol.md ("UART arithmetic", "Typical SPI NOR flash
-/// timings": Winbond W25Q80 datasheet typical values, "FTDI ... latency timer").
+/// Sources: docs/esp8266-rom-protocol.md ("UART arithmetic"; "Flash chip behaviour and timings": Winbond W25Q80 datasheet typical values; "Reset and boot": the FTDI latency timer).
 public struct TimingModel: Sendable, Equatable {
     /// Sleep for the modelled times (benchmarks, the demo); false for unit tests.
     public var paced: Bool

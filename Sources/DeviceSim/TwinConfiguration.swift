@@ -2,7 +2,7 @@ import ESPImage
 import ESPProtocol
 
 /// Where the chip goes when it comes out of reset: the GPIO0 strapping pin, as the ROM
-/// samples it (facts/esp8266-rom-protocol.md, "Reset and boot").
+/// samples it (docs/esp8266-rom-protocol.md, "Reset and boot").
 public enum TwinBootMode: String, Sendable, Equatable, CustomStringConvertible {
     /// GPIO0 low: the ROM's UART download mode, boot log "boot mode:(1,6)".
     case download

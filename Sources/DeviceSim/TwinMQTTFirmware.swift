@@ -25,9 +25,12 @@ public struct TwinMQTTIdentity: Sendable, Equatable, CustomStringConvertible {
         self.init(serial: firmware.serial, key: firmware.key, meter: firmware.meter)
     }
 
-    /// The MQTT login the twin uses. The facts do not say what a MeterLogger board logs in
-    /// with, so the twin assumes: user name = the serial as compiled in, password = the
+    /// The MQTT login the twin uses: user name = the serial as compiled in, password = the
     /// setup AP password (the first 16 hex characters of KEY). Keep the password out of logs.
+    /// NOT the real board's: a MeterLogger logs in with the user and password of its saved
+    /// configuration, by default the compiled esp8266 login (docs/meterlogger-firmware.md,
+    /// "Login and start-up"). Modelling that is the twin issue's work; until then a client
+    /// must not rely on this login.
     public func defaultLogin() -> (username: String, password: String) {
         (serialText, String(key.hex.prefix(Credentials.apPasswordLength)))
     }

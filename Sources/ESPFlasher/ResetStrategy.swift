@@ -7,7 +7,7 @@ import Glibc
 
 /// How to put the board into its ROM loader before syncing (esptool's `--before`).
 /// The usual auto-reset wiring: RTS drives EN, DTR drives GPIO0, asserted = pin low
-/// (facts/esp8266-rom-protocol.md, "Reset and boot").
+/// (docs/esp8266-rom-protocol.md, "Reset and boot").
 public enum ResetStrategy: String, CaseIterable, Sendable {
     /// DTR off + RTS on (EN low), wait, DTR on + RTS off (EN high with GPIO0 low), wait, DTR off.
     case classic

@@ -1,6 +1,6 @@
 import Basics
 /// Turns a linked ESP8266 firmware (ELF) into the two files the ROM boots from
-/// (facts/esp8266-rom-protocol.md, "Image format"), byte for byte as
+/// (docs/esp8266-rom-protocol.md, "Image format"), byte for byte as
 /// `esptool --chip esp8266 elf2image FILE -o DIR/` (version 1 images) makes them.
 ///
 /// The rules, each settled by comparing outputs with esptool 5.6.0:

@@ -1,6 +1,6 @@
 import Basics
 /// The ESP8266 "v1" application image the ROM boots from flash offset 0
-/// (facts/esp8266-rom-protocol.md, "Image format"):
+/// (docs/esp8266-rom-protocol.md, "Image format"):
 /// 8-byte header (0xE9, segment count, flash mode, size/frequency, u32 entry),
 /// segments (u32 load address, u32 length, bytes), zero padding so that the length + 1
 /// is a multiple of 16, then a checksum byte: 0xEF XOR every segment data byte.

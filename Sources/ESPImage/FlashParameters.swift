@@ -1,5 +1,5 @@
 /// The SPI flash settings an ESP8266 image header carries in bytes 2 and 3, which a
-/// flashing tool rewrites for the board at hand (facts/esp8266-rom-protocol.md, "Image format").
+/// flashing tool rewrites for the board at hand (docs/esp8266-rom-protocol.md, "Image format").
 
 /// SPI flash access mode (header byte 2).
 public enum FlashMode: UInt8, CaseIterable, Sendable {

@@ -2,7 +2,7 @@ import Basics
 import Foundation
 
 /// An ESP Web Tools manifest (`manifest.json`), as MeterLogger's server publishes one per
-/// release folder (facts/meterlogger.md): `{"name", "version", "builds": [{"chipFamily":
+/// release folder (docs/meterlogger-build.md, "Release folders and the ESP Web Tools manifest"): `{"name", "version", "builds": [{"chipFamily":
 /// "ESP8266", "parts": [{"path", "offset"}]}]}`. Offsets are JSON numbers; paths are
 /// relative to the manifest. The MeterLogger layer builds one from its flash layout.
 public struct WebToolsManifest: Codable, Equatable, Sendable {

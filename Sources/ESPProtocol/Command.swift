@@ -7,7 +7,7 @@ public struct Opcode: RawRepresentable, Hashable, Sendable, CustomStringConverti
     public let rawValue: UInt8
     public init(rawValue: UInt8) { self.rawValue = rawValue }
 
-    // Commands the ESP8266 ROM implements (facts/esp8266-rom-protocol.md).
+    // Commands the ESP8266 ROM implements (docs/esp8266-rom-protocol.md, "ROM commands").
     public static let flashBegin = Opcode(rawValue: 0x02)
     public static let flashData = Opcode(rawValue: 0x03)
     public static let flashEnd = Opcode(rawValue: 0x04)

@@ -1,7 +1,7 @@
 import Basics
 import ESPImage
 
-/// Facts about the ESP8266 and its ROM loader, as data (facts/esp8266-rom-protocol.md).
+/// Facts about the ESP8266 and its ROM loader, as data (docs/esp8266-rom-protocol.md).
 /// Chip quirks live here, beside the chip, not inside the generic protocol code.
 public enum ESP8266 {
     /// READ_REG of this address identifies the chip family.

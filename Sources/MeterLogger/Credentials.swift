@@ -1,8 +1,7 @@
 import Basics
 import Foundation
 
-/// Everything a board's SERIAL, KEY and meter kind give away (facts/meterlogger.md, "Names
-/// and keys derived from SERIAL and KEY"):
+/// Everything a board's SERIAL, KEY and meter kind give away (docs/meterlogger-build.md, "Names and keys derived from SERIAL and KEY"):
 ///
 /// | what | derived as |
 /// |---|---|

@@ -57,8 +57,8 @@ public struct FlashLayout: Equatable, Sendable {
 
     /// MeterLogger on a 1 MB flash, written in DOUT mode at 40 MHz.
     ///
-    /// Source: facts/meterlogger.md ("Flash layout"), read from the public MeterLogger
-    /// firmware (nabovarme/MeterLogger). The facts give each region's start; where they give
+    /// Source: docs/meterlogger-build.md ("Flash layout"), read from the public MeterLogger
+    /// firmware (nabovarme/MeterLogger). docs/meterlogger-build.md gives each region's start; where they give
     /// no size (the two code files, the web pages, the stack-trace area) the region runs up
     /// to the next one listed.
     public static let meterLogger = FlashLayout(
@@ -81,12 +81,12 @@ public struct FlashLayout: Equatable, Sendable {
                    fileName: "blank.bin", isProtected: false),
         ])
 
-    /// MeterLogger's saved configuration: 0x76000–0x78FFF (facts/meterlogger.md).
+    /// MeterLogger's saved configuration: 0x76000–0x78FFF (docs/meterlogger-build.md, "Flash layout").
     public static let meterLoggerConfiguration: Range<Int> = 0x76000..<0x79000
 }
 
 extension FlashParameters {
-    /// MeterLogger's boards: DOUT, 1 MB, 40 MHz (facts/meterlogger.md).
+    /// MeterLogger's boards: DOUT, 1 MB, 40 MHz (docs/meterlogger-build.md, "Flash layout").
     public static let meterLogger = FlashParameters(mode: .dout, size: .size1MB, frequency: .mhz40)
 }
 

@@ -1,5 +1,4 @@
-/// MeterLogger's MQTT topics, protocol version 2 (seed: meterlogger-readme.txt, "MQTT
-/// format for messages sent to/from meter"; facts/meterlogger.md, "MQTT topics"):
+/// MeterLogger's MQTT topics, protocol version 2 (MeterLogger's README, "MQTT format for messages sent to/from meter"; docs/meterlogger-firmware.md, "MQTT topics"):
 ///
 /// | direction | topic | message |
 /// |---|---|---|

@@ -40,7 +40,7 @@ public struct MakeVariables: Hashable, Sendable, CustomStringConvertible, Random
     public var description: String { arguments.joined(separator: " ") }
 
     /// The variables the variant manages (from the MeterLogger Makefile's build options,
-    /// facts/meterlogger.md "Build interface"); a profile's extra variables may not set them.
+    /// docs/meterlogger-build.md "Build interface"); a profile's extra variables may not set them.
     public static let variantNames: [String] = [
         "AP", "EN61107", "MC_66B", "IMPULSE", "FLOW_METER", "THERMO_NO", "THERMO_ON_AC_2",
         "LED_ON_AC", "AC_TEST", "AUTO_CLOSE", "NO_CRON",
@@ -55,7 +55,7 @@ public struct MakeVariables: Hashable, Sendable, CustomStringConvertible, Random
 
 extension Variant {
     /// The make variables that build this variant, exactly as the MeterLogger Makefile reads
-    /// them (facts/meterlogger.md, "Build interface"):
+    /// them (docs/meterlogger-build.md, "Build interface"):
     ///
     /// | variant | variable |
     /// |---|---|

@@ -2,7 +2,7 @@ import Basics
 import Crypto
 
 /// The two keys a board's MQTT messages are protected with, both derived from its KEY
-/// (facts/meterlogger.md, "Names and keys derived from SERIAL and KEY"): SHA-256 over the
+/// (docs/meterlogger-build.md, "Names and keys derived from SERIAL and KEY"): SHA-256 over the
 /// 16 raw key bytes (not the hex text); the first 16 bytes of the digest are the AES-128
 /// key, the last 16 bytes the HMAC-SHA256 key.
 ///
@@ -39,8 +39,7 @@ public struct MessageKeys: Hashable, Sendable, CustomStringConvertible, CustomDe
     public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
 }
 
-/// MeterLogger's MQTT message format, the same in both directions (facts/meterlogger.md,
-/// "MQTT message crypto"; the firmware's crypto.c and the server's MQTT handlers):
+/// MeterLogger's MQTT message format, the same in both directions (docs/meterlogger-build.md, "MQTT message crypto"; the firmware's crypto.c and the server's MQTT handlers):
 ///
 /// | bytes | content |
 /// |---|---|

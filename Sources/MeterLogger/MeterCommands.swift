@@ -1,9 +1,7 @@
 import Basics
-/// Every command a MeterLogger board takes over MQTT (seed: meterlogger-readme.txt, "MQTT
-/// format for messages sent to meter"; newer ones from facts/meterlogger.md, "MQTT
-/// topics"), with its argument and the topic its reply comes back on.
+/// Every command a MeterLogger board takes over MQTT (MeterLogger's README, "MQTT format for messages sent to meter"; newer ones from docs/meterlogger-firmware.md, "Every command"), with its argument and the topic its reply comes back on.
 ///
-/// The seed lists reply topics for some commands only; where it gives none, this table
+/// MeterLogger's README lists reply topics for some commands only; where it gives none, this table
 /// decides, and says so ("assumed"). The rule for the assumed ones: a command that changes
 /// a state the board has a query for replies with that query's topic (open/close →
 /// status, start_ap/stop_ap → ap_status, set_cron/clear_cron → cron); every other command

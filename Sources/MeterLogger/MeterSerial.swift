@@ -33,8 +33,7 @@ public struct MeterSerial: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Names the firmware derives from a board's serial and meter kind (facts/meterlogger.md,
-/// "Names and keys derived from SERIAL and KEY"; the Makefile's WIFI_SSID).
+/// Names the firmware derives from a board's serial and meter kind (docs/meterlogger-build.md, "Names and keys derived from SERIAL and KEY"; the Makefile's WIFI_SSID).
 public enum SetupNames {
     /// The setup access point's SSID: `EL_<serial>` for impulse meters, `KAM_<serial>` for
     /// Kamstrup meters.

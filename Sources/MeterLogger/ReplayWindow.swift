@@ -1,4 +1,4 @@
-/// The device's replay window (facts/meterlogger.md, "MQTT message crypto"; the firmware's
+/// The device's replay window (docs/meterlogger-firmware.md, "Replay window"; the firmware's
 /// mqtt_rpc.c): a `/config/v2/<serial>/<unix time>/<command>` message whose unix time is
 /// more than 1800 s from the device's own clock is ignored, in either direction. The HMAC
 /// covers the topic, so the time cannot be altered without the key.

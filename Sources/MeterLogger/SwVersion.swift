@@ -18,7 +18,7 @@ import Basics
 ///   which `version.h` reports as THERMO_NC).
 public enum SwVersion {
     /// The flags a `sw_version` can carry, each with what it sets (from the firmware's
-    /// `version.h` and MeterLoggerWeb's firmware builder, facts/meterlogger.md).
+    /// `version.h` and MeterLoggerWeb's firmware builder, docs/meterlogger-build.md, "The server's sw_version flags").
     public static let flags: [String: Flag] = [
         "KMP": .meter(.kmp),
         "MC": .meter(.mc66c), "MC_66C": .meter(.mc66c), "EN61107": .meter(.mc66c),

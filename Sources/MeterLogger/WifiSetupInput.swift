@@ -1,8 +1,7 @@
 import Basics
 import Foundation
 
-/// What the board's setup form (`POST /wifi/setup.cgi`, facts/meterlogger.md "Setup access
-/// point") is given: the site's wifi, the MQTT host and, for impulse meters, the meter's
+/// What the board's setup form (`POST /wifi/setup.cgi`, docs/meterlogger-firmware.md "E. Setup web UI") is given: the site's wifi, the MQTT host and, for impulse meters, the meter's
 /// settings. Every value is validated when it is made; printing it hides the password.
 public struct WifiSetupInput: Hashable, Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// The site's SSID (1 to 32 bytes).

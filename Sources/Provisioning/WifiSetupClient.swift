@@ -69,7 +69,7 @@ public enum WifiSetupError: ReportableError, Equatable, Sendable, CustomStringCo
     }
 }
 
-/// Talks to a MeterLogger board's setup web UI (facts/meterlogger.md, "Setup access point").
+/// Talks to a MeterLogger board's setup web UI (docs/meterlogger-firmware.md, "E. Setup web UI").
 public struct WifiSetupClient: Sendable {
     public let baseURL: URL
     /// How long the board may scan.

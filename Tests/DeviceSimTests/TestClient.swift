@@ -100,7 +100,7 @@ final class TestClient {
     }
 }
 
-/// Builds ESP8266 v1 images for boot tests (facts/esp8266-rom-protocol.md, "Image format").
+/// Builds ESP8266 v1 images for boot tests (docs/esp8266-rom-protocol.md, "Image format").
 enum TestImage {
     static func build(segments: [(address: UInt32, data: [UInt8])], entry: UInt32 = 0x4010_0004, corruptChecksum: Bool = false) -> [UInt8] {
         var bytes: [UInt8] = [ESP8266Image.magic, UInt8(segments.count), FlashMode.dout.rawValue, FlashSize.size1MB.rawValue << 4]

@@ -56,7 +56,7 @@ struct LoaderSessionTwinTests {
         #expect(flash[2] == 0x03 && flash[3] == 0x20)
         #expect(Array(flash[0..<2]) == Array(image.bytes[0..<2]))
         #expect(byteDifference(flash[4..<image.bytes.count], image.bytes[4...], base: 4) == nil)
-        // The ROM's over-erase lands only where the plan said it would (facts: N + min(head, N)).
+        // The ROM's over-erase lands only where the plan said it would (docs/esp8266-rom-protocol.md, "The ROM's erase-size bug": N + min(head, N)).
         #expect(plan.operations.map(\.collateralErase) == [nil, nil, nil, 0xFD000..<0xFE000, 0xFF000..<0x100000])
         let expected = Support.expectedFlash(parts: parts, plan: plan, over: Support.pattern)
         #expect(byteDifference(flash, expected) == nil)

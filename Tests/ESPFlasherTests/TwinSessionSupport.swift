@@ -85,7 +85,7 @@ enum TwinSessionSupport {
         var dataStart: Int?
     }
 
-    /// The frames `write(plan)` puts on the wire, in order, derived from the protocol facts
+    /// The frames `write(plan)` puts on the wire, in order, derived from docs/esp8266-rom-protocol.md
     /// (FLASH_BEGIN per transfer, then FLASH_DATA per packet with its sequence number).
     static func wireFrames(of plan: FlashPlan) -> [WireFrame] {
         var frames: [WireFrame] = []

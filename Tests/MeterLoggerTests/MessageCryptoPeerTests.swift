@@ -4,7 +4,7 @@ import MeterLogger
 import TestSupport
 import Testing
 
-/// An independent implementation of the message format, written from the facts page with
+/// An independent implementation of the message format, written from docs/meterlogger-build.md with
 /// Python's `cryptography` package (in the esptool venv). Reads one JSON argument:
 /// `{"key": hex, "open": [{"topic", "message"}], "seal": [{"topic", "cleartext"}]}` (bytes as
 /// hex) and prints `{"aes_key", "hmac_key", "opened": [cleartext or "error: …"], "sealed":

@@ -1,7 +1,7 @@
 import ESPImage
 
 /// A deterministic stand-in for a MeterLogger build, with the sizes of a real KMP build
-/// (facts/meterlogger.md, "What a real build looks like"): a bootable `0x00000.bin` with an
+/// (docs/meterlogger-build.md, "What a real build looks like"): a bootable `0x00000.bin` with an
 /// IRAM and a DRAM segment, the `.irom0.text` file, the web pages, the RF init data and the
 /// blank sector. Used by the tests and, through mlprov-bench-fixtures, the benchmarks, so
 /// figures are comparable.

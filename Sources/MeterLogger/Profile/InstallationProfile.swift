@@ -77,7 +77,7 @@ public enum FirmwareSource: Hashable, Sendable {
 
 /// How boards of this installation are flashed.
 public struct FlashSettings: Hashable, Sendable {
-    /// MeterLogger boards: DOUT at 40 MHz on 1 MB of flash (facts/meterlogger.md).
+    /// MeterLogger boards: DOUT at 40 MHz on 1 MB of flash (docs/meterlogger-build.md, "Flash layout").
     public static let defaultBaud = 921_600
     /// The baud rates a profile may ask for.
     public static let baudRange = 9_600...4_000_000
@@ -156,7 +156,7 @@ public struct Device: Hashable, Sendable {
     }
 }
 
-/// An impulse meter's settings for the setup form (facts/meterlogger.md, "Setup access point").
+/// An impulse meter's settings for the setup form (docs/meterlogger-firmware.md, "E. Setup web UI").
 public struct ImpulseMeterSetup: Hashable, Sendable {
     /// The electricity meter's own serial (≤ 12 characters: letters, digits, `_`, `-`); the
     /// firmware puts it in its MQTT topics.
