@@ -102,3 +102,25 @@ public final class BoardConnection: @unchecked Sendable {
         session.link.close()
     }
 }
+
+/// What writing a plan to a board did.
+public struct FlashRun: Sendable, Equatable {
+    /// From the first byte of the plan to the board left as asked.
+    public let seconds: Double
+    /// How the board was really left.
+    public let after: AfterAction
+    /// True when mlprov's stub wrote (compressed, each part verified by MD5).
+    public let usedStub: Bool
+}
+
+extension BoardConnection {
+    /// Writes every part of `plan` (through the stub when it starts, else the ROM loader)
+    /// and leaves the board as `after` says: esptool's write-flash, for one board.
+    public func flash(_ plan: FlashPlan, after: AfterAction, progress: (FlashEvent) -> Void = { _ in }) throws(FlasherError) -> FlashRun {
+        let started = ContinuousClock.now
+        try write(plan, progress: progress)
+        let action = try finish(after)
+        progress(.finished(action))
+        return FlashRun(seconds: (ContinuousClock.now - started).seconds, after: action, usedStub: usedStub)
+    }
+}

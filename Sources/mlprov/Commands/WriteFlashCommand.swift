@@ -3,6 +3,7 @@ import Basics
 import ESPFlasher
 import ESPImage
 import Foundation
+import Station
 import MeterLogger
 
 struct WriteFlashCommand: ReportingCommand {
@@ -53,32 +54,19 @@ struct WriteFlashCommand: ReportingCommand {
     }
 }
 
-/// Connects, writes a checked plan, leaves the board as asked: the shared core of
-/// write-flash and flash. Notes the ROM's unavoidable extra erases before connecting.
-func flashPlan(_ plan: FlashPlan, connection: ConnectionOptions, baud: Int? = nil, console: Console) throws(FlasherError) -> WriteReport {
-    // The ROM's erase bug is the ROM path's: named before connecting with --no-stub, and
-    // when the stub does not start and the ROM takes over.
-    func noteCollateralErases() {
-        for operation in plan.operations {
-            if let extra = operation.collateralErase {
-                console.info("note: the ROM's erase bug also erases \(hex(extra.lowerBound))–\(hex(extra.upperBound - 1)) after \(operation.part.name)")
-            }
-        }
-    }
-    if connection.noStub { noteCollateralErases() }
-    let started = ContinuousClock.now
-    let board = try openSession(connection, baud: baud, console: console)
+/// Connects, writes a checked plan, leaves the board as asked (the library's
+/// `BoardConnection.flash`); the ROM's unavoidable extra erases are named first on the ROM
+/// path, and again if the stub does not start.
+func flashPlan(_ plan: FlashPlan, connection: ConnectionOptions, console: Console) throws(FlasherError) -> WriteReport {
+    let renderer = ProvisioningRenderer(console: console, romOnly: connection.noStub)
+    renderer.render(.planned(plan))
+    let started = ContinuousClock.now  // the report's seconds include connecting
+    let board = try openSession(connection, console: console)
     defer { board.close() }
-    let chip = board.chip
-    try board.write(plan) { event in
-        console.render(event)
-        if event == .stubFallback { noteCollateralErases() }
-    }
-    let action = try board.finish(connection.after)
-    console.render(.finished(action))
+    let run = try board.flash(plan, after: connection.after) { renderer.render(.flash($0)) }
     return WriteReport(
-        mac: chip.mac.description, chipID: hex(chip.chipID), seconds: (ContinuousClock.now - started).seconds,
-        after: action.rawValue, loader: board.usedStub ? "stub" : "rom",
+        mac: board.identity.mac, chipID: board.identity.chipID, seconds: (ContinuousClock.now - started).seconds, after: run.after.rawValue,
+        loader: run.usedStub ? "stub" : "rom",
         parts: plan.operations.map { .init(file: $0.part.name, offset: hex($0.part.offset), bytes: $0.part.bytes.count) })
 }
 
