@@ -27,7 +27,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // What every library shares: the error protocol (what failed, help, cause), hex and
         // Duration text, secret-file reads, atomic private writes, signals, blocking work.
-        .target(name: "Basics"),
+        .target(name: "Basics", dependencies: ["CSysShim"]),
         // libcrypto behind owning non-copyable types: SHA-256 (cache keys), MD5 (the stub's
         // verification), HMAC-SHA256 and AES-128-CBC (MeterLogger's messages), random bytes.
         .target(name: "Crypto", dependencies: ["Basics", "COpenSSL"]),
@@ -139,7 +139,7 @@ let package = Package(
         ),
         // COpenSSL directly: the message-format tests check MeterLogger against raw libcrypto calls.
         .testTarget(name: "MeterLoggerTests", dependencies: ["MeterLogger", "ESPImage", "TestSupport", "COpenSSL"]),
-        .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
+        .testTarget(name: "BasicsTests", dependencies: ["Basics", "CSysShim"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport"]),
         .testTarget(

@@ -1,4 +1,5 @@
 import Foundation
+import CSysShim
 
 /// Runs blocking work (a loader session, an SQLite transaction that may wait for a lock, a
 /// libmosquitto call that resolves a host name or joins its thread) on a thread of its own
@@ -10,8 +11,9 @@ public func blocking<T: Sendable, Failure: Error>(
 ) async throws(Failure) -> T {
     let result: Result<T, Failure> = await withCheckedContinuation { continuation in
         let thread = Thread {
-            // Named from inside too: on Linux a new thread otherwise keeps its creator's name.
-            Thread.current.name = name
+            // Named from inside with pthread itself (CSysShim): on Linux a new thread otherwise
+            // keeps its creator's name, and Foundation's setter did not always reach the OS thread.
+            _ = csys_set_thread_name(name)
             do throws(Failure) {
                 continuation.resume(returning: .success(try body()))
             } catch {

@@ -118,16 +118,21 @@ public final class TwinWebUI: Sendable {
 
     // MARK: Starting
 
+    /// How long the server waits to be listening, and for a request's bytes, in seconds.
+    static let serverTimeout: TimeInterval = 60
+
     static func start(
         twin: ESP8266Twin, meter: MeterKind, port: UInt16, scanResults: [ScanResult], scanDelay: Duration,
         afterSetup: AfterSetup
     ) async throws(TwinWebUIError) -> TwinWebUI {
         let address: sockaddr_in
         do { address = try .inet(ip4: "127.0.0.1", port: port) } catch { throw .cannotListen("\(error)") }
-        let server = HTTPServer(address: address, timeout: 5, logger: .disabled)
+        // Generous bounds, not a model of the board: the twin's server runs in its caller's
+        // process, which on a loaded machine may not get to it for many seconds.
+        let server = HTTPServer(address: address, timeout: Self.serverTimeout, logger: .disabled)
         let runTask = Task { _ = try? await server.run() }
         do {
-            try await server.waitUntilListening(timeout: 5)
+            try await server.waitUntilListening(timeout: Self.serverTimeout)
         } catch {
             runTask.cancel()
             throw .cannotListen("not listening on 127.0.0.1:\(port): \(error)")

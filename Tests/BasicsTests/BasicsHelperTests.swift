@@ -1,4 +1,5 @@
 import Basics
+import CSysShim
 import Foundation
 import Synchronization
 import Testing
@@ -115,8 +116,12 @@ struct SecretFileTests {
 struct ThreadHelperTests {
     @Test("blocking work runs on a thread of its own and hands back its result or its error")
     func blockingWork() async throws {
-        let name = await blocking("basics test") { Thread.current.name ?? "" }
-        #expect(name == "basics test")
+        let name = await blocking("basics test") { () -> String in
+            var buffer = [CChar](repeating: 0, count: 16)
+            _ = csys_thread_name(&buffer, buffer.count)
+            return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+        #expect(name == "basics test", "the body runs on the helper's own, named thread")
         // Four bodies that wait for each other all finish: none of them holds one of the
         // cooperative pool's threads (two on a two-core machine).
         let arrived = DispatchSemaphore(value: 0)

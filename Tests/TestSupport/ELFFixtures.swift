@@ -1,19 +1,19 @@
 /// Small firmware sources the tests link with xtensa-lx106-elf-gcc at test time, one per
 /// ELF shape elf2image must handle. They are kept as Swift strings because a C or assembly
 /// file inside a Swift test target would be taken for a source of the target.
-struct ELFFixture: Sendable, Hashable, CustomStringConvertible {
-    enum Language: String, Sendable { case c, assembly = "S" }
+public struct ELFFixture: Sendable, Hashable, CustomStringConvertible {
+    public enum Language: String, Sendable { case c, assembly = "S" }
 
-    let name: String
-    let language: Language
-    let source: String
-    let linkerScript: String
+    public let name: String
+    public let language: Language
+    public let source: String
+    public let linkerScript: String
 
-    var description: String { name }
+    public var description: String { name }
 
     /// gcc flags: size-optimised bare-metal code; long calls because IRAM and flash-mapped
     /// code are more than a call's reach apart.
-    var compilerFlags: [String] {
+    public var compilerFlags: [String] {
         switch language {
         case .c: ["-Os", "-nostdlib", "-ffreestanding", "-mlongcalls"]
         case .assembly: ["-nostdlib"]
@@ -21,7 +21,7 @@ struct ELFFixture: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The ESP8266-loadable shapes, each compared with esptool.
-    static let all: [ELFFixture] = [iramOnly, iramDram, withIROM, oddSections, textFirst]
+    public static let all: [ELFFixture] = [iramOnly, iramDram, withIROM, oddSections, textFirst]
 }
 
 // MARK: - Linker scripts (our own)
@@ -92,7 +92,7 @@ private let meterLoggerLikeC = """
 
 extension ELFFixture {
     /// Code only: the values live in registers, so .text (IRAM) is the one loadable section.
-    static let iramOnly = ELFFixture(name: "iram-only", language: .c, source: """
+    public static let iramOnly = ELFFixture(name: "iram-only", language: .c, source: """
         static int mix(int a, int b) { return (a << 3) ^ (b >> 1) ^ 0x5A; }
         int call_user_start(int a, int b) {
             int x = mix(a, b);
@@ -103,7 +103,7 @@ extension ELFFixture {
 
     /// IRAM code with initialised data (.data), constants (.rodata, odd length) and .bss;
     /// no flash-mapped code, so no 0x10000.bin.
-    static let iramDram = ELFFixture(name: "iram-dram", language: .c, source: """
+    public static let iramDram = ELFFixture(name: "iram-dram", language: .c, source: """
         int boot_count = 7;
         const char banner[] = "MeterLogger test fixture";
         const unsigned short table[5] = {1, 1, 2, 3, 5};
@@ -115,17 +115,17 @@ extension ELFFixture {
         """, linkerScript: standardLayout)
 
     /// The MeterLogger shape: DRAM, IRAM and .irom0.text at 0x40210000 (0x10000.bin).
-    static let withIROM = ELFFixture(name: "with-irom", language: .c, source: meterLoggerLikeC, linkerScript: standardLayout)
+    public static let withIROM = ELFFixture(name: "with-irom", language: .c, source: meterLoggerLikeC, linkerScript: standardLayout)
 
     /// The same code linked code-first with flash-mapped code at flash offset 0x40000 and
     /// separate .rodata and .data segments.
-    static let textFirst = ELFFixture(name: "text-first", language: .c, source: meterLoggerLikeC, linkerScript: textFirstLayout)
+    public static let textFirst = ELFFixture(name: "text-first", language: .c, source: meterLoggerLikeC, linkerScript: textFirstLayout)
 
     /// Several DRAM sections of odd lengths at chosen addresses: some merge with zero
     /// padding in between, one sits right after another yet does not merge (it does not
     /// start where the other ends after padding to 4), an INIT_ARRAY section merges, .bss
     /// is left out, two IRAM sections merge, and a 5-byte .irom0.text is padded to 8.
-    static let oddSections = ELFFixture(name: "odd-sections", language: .assembly, source: """
+    public static let oddSections = ELFFixture(name: "odd-sections", language: .assembly, source: """
             .section .text, "ax", @progbits
             .global call_user_start
             .align 4
@@ -165,7 +165,7 @@ extension ELFFixture {
         """)
 
     /// Two separate flash-mapped sections: not a valid v1 firmware (esptool refuses it too).
-    static let twoIROM = ELFFixture(name: "two-irom", language: .assembly, source: """
+    public static let twoIROM = ELFFixture(name: "two-irom", language: .assembly, source: """
             .section .text, "ax", @progbits
             .global call_user_start
         call_user_start:

@@ -1,23 +1,22 @@
 import Basics
 import ESPImage
 import Foundation
-import TestSupport
 
 /// A tool the tests need is not installed: a failure, never a skip (the setup installs them).
-struct MissingTool: Error, CustomStringConvertible {
-    var name: String
-    var description: String { "\(name) is not on PATH: run the project's setup (Debian: apt-get install gcc-xtensa-lx106)" }
+public struct MissingTool: Error, CustomStringConvertible {
+    public var name: String
+    public var description: String { "\(name) is not on PATH: run the project's setup (Debian: apt-get install gcc-xtensa-lx106)" }
 }
 
 /// A child process that did not succeed.
-struct ToolFailed: Error, CustomStringConvertible {
-    var command: String
-    var output: ProcessOutput
-    var description: String { "\(command) failed: \(output)" }
+public struct ToolFailed: Error, CustomStringConvertible {
+    public var command: String
+    public var output: ProcessOutput
+    public var description: String { "\(command) failed: \(output)" }
 }
 
 /// The absolute path of `name` found on PATH.
-func toolPath(_ name: String) throws -> String {
+public func toolPath(_ name: String) throws -> String {
     let directories = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":")
     for directory in directories {
         let path = "\(directory)/\(name)"
@@ -28,21 +27,21 @@ func toolPath(_ name: String) throws -> String {
 
 /// Runs `tool` and throws with its output unless it exits 0.
 @discardableResult
-func runTool(_ tool: String, _ arguments: [String]) async throws -> ProcessOutput {
+public func runTool(_ tool: String, _ arguments: [String]) async throws -> ProcessOutput {
     let output = try await runProcess(tool, arguments)
     guard output.succeeded else { throw ToolFailed(command: ([tool] + arguments).joined(separator: " "), output: output) }
     return output
 }
 
 /// Links each fixture once per test process, in a shared temporary folder.
-actor FixtureBuilder {
-    static let shared = FixtureBuilder()
+public actor FixtureBuilder {
+    public static let shared = FixtureBuilder()
 
     private var builds: [String: Task<URL, any Error>] = [:]
     private var root: URL?
 
     /// The linked ELF of `fixture` (`<name>.elf`), built on first use.
-    func elf(_ fixture: ELFFixture) async throws -> URL {
+    public func elf(_ fixture: ELFFixture) async throws -> URL {
         if let build = builds[fixture.name] { return try await build.value }
         let folder = try rootFolder().appendingPathComponent(fixture.name)
         let build = Task { try await Self.link(fixture, in: folder) }
@@ -51,7 +50,7 @@ actor FixtureBuilder {
     }
 
     /// The ELF's bytes.
-    func elfBytes(_ fixture: ELFFixture) async throws -> [UInt8] {
+    public func elfBytes(_ fixture: ELFFixture) async throws -> [UInt8] {
         [UInt8](try Data(contentsOf: try await elf(fixture)))
     }
 
@@ -79,12 +78,12 @@ actor FixtureBuilder {
 // MARK: - esptool, the reference peer
 
 /// The index of the first byte where `a` and `b` differ (the shorter length when one is a prefix).
-func firstDifference(_ a: [UInt8], _ b: [UInt8]) -> Int {
+public func firstDifference(_ a: [UInt8], _ b: [UInt8]) -> Int {
     zip(a.indices, zip(a, b)).first { $0.1.0 != $0.1.1 }?.0 ?? min(a.count, b.count)
 }
 
 /// Every file in `folder`, by name.
-func filesIn(_ folder: URL) throws -> [String: [UInt8]] {
+public func filesIn(_ folder: URL) throws -> [String: [UInt8]] {
     var files: [String: [UInt8]] = [:]
     for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) {
         files[name] = [UInt8](try Data(contentsOf: folder.appendingPathComponent(name)))
@@ -93,7 +92,7 @@ func filesIn(_ folder: URL) throws -> [String: [UInt8]] {
 }
 
 /// `esptool --chip esp8266 elf2image ELF -o DIR/ [extra]`: every file it wrote, by name.
-func esptoolElf2Image(_ elf: URL, _ extra: [String] = []) async throws -> [String: [UInt8]] {
+public func esptoolElf2Image(_ elf: URL, _ extra: [String] = []) async throws -> [String: [UInt8]] {
     let folder = try temporaryDirectory("esptool-elf2image")
     defer { try? FileManager.default.removeItem(at: folder) }
     try await runTool(esptoolBinary, ["--chip", "esp8266", "elf2image", elf.path, "-o", folder.path + "/"] + extra)
@@ -102,7 +101,7 @@ func esptoolElf2Image(_ elf: URL, _ extra: [String] = []) async throws -> [Strin
 
 /// `esptool --chip esp8266 merge-bin -o OUT [flags] OFFSET FILE…` with each part written to
 /// a file named after it; the merged bytes, or the failed run.
-func esptoolMergeBin(_ parts: [MergeBin.Part], _ flags: [String] = []) async throws -> Result<[UInt8], ToolFailed> {
+public func esptoolMergeBin(_ parts: [MergeBin.Part], _ flags: [String] = []) async throws -> Result<[UInt8], ToolFailed> {
     let folder = try temporaryDirectory("esptool-merge-bin")
     defer { try? FileManager.default.removeItem(at: folder) }
     var arguments = ["--chip", "esp8266", "merge-bin", "-o", folder.appendingPathComponent("merged.bin").path] + flags
@@ -117,27 +116,37 @@ func esptoolMergeBin(_ parts: [MergeBin.Part], _ flags: [String] = []) async thr
 }
 
 /// What `esptool --chip esp8266 image-info FILE` printed, read into fields.
-struct EsptoolImageInfo: Equatable {
-    struct Segment: Equatable {
-        var index: Int
-        var length: Int
-        var loadAddress: UInt32
-        var fileOffset: Int
-        var memory: String
+public struct EsptoolImageInfo: Equatable {
+    public init() {}
+
+    public struct Segment: Equatable {
+        public var index: Int
+        public var length: Int
+        public var loadAddress: UInt32
+        public var fileOffset: Int
+        public var memory: String
+
+        public init(index: Int, length: Int, loadAddress: UInt32, fileOffset: Int, memory: String) {
+            self.index = index
+            self.length = length
+            self.loadAddress = loadAddress
+            self.fileOffset = fileOffset
+            self.memory = memory
+        }
     }
-    var imageSize: Int?
-    var entry: UInt32?
-    var segmentCount: Int?
-    var flashSize: String?
-    var flashFreq: String?
-    var flashMode: String?
-    var segments: [Segment] = []
-    var checksum: UInt8?
-    var checksumValid: Bool?
-    var calculatedChecksum: UInt8?
+    public var imageSize: Int?
+    public var entry: UInt32?
+    public var segmentCount: Int?
+    public var flashSize: String?
+    public var flashFreq: String?
+    public var flashMode: String?
+    public var segments: [Segment] = []
+    public var checksum: UInt8?
+    public var checksumValid: Bool?
+    public var calculatedChecksum: UInt8?
 }
 
-func esptoolImageInfo(_ bytes: [UInt8]) async throws -> EsptoolImageInfo {
+public func esptoolImageInfo(_ bytes: [UInt8]) async throws -> EsptoolImageInfo {
     let folder = try temporaryDirectory("esptool-image-info")
     defer { try? FileManager.default.removeItem(at: folder) }
     let file = folder.appendingPathComponent("image.bin")
@@ -146,7 +155,7 @@ func esptoolImageInfo(_ bytes: [UInt8]) async throws -> EsptoolImageInfo {
     return parseEsptoolImageInfo(output.stdout)
 }
 
-func parseEsptoolImageInfo(_ text: String) -> EsptoolImageInfo {
+public func parseEsptoolImageInfo(_ text: String) -> EsptoolImageInfo {
     var info = EsptoolImageInfo()
     func value(_ line: String, after prefix: String) -> String? {
         line.hasPrefix(prefix) ? String(line.dropFirst(prefix.count)).trimmingCharacters(in: .whitespaces) : nil

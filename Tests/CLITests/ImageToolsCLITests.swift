@@ -49,7 +49,7 @@ struct ImageToolsCLITests {
 
     @Test("image-info --json reports what esptool's image-info prints")
     func imageInfoJSON() async throws {
-        let image = try ELF2Image.convert(elf: try await FixtureBuilder.shared.elfBytes(.oddSections), flash: .dout1MB40MHz).image
+        let image = try ELF2Image.convert(elf: try await FixtureBuilder.shared.elfBytes(.oddSections), flash: FlashParameters(mode: .dout, size: .size1MB, frequency: .mhz40)).image
         let folder = try temporaryDirectory("mlprov-image-info")
         defer { try? FileManager.default.removeItem(at: folder) }
         let file = folder.appendingPathComponent("0x00000.bin")
