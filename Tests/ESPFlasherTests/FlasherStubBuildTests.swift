@@ -306,9 +306,6 @@ struct FlasherStubBuildTests {
 
 // MARK: - Helpers
 
-private func le32(_ value: UInt32) -> [UInt8] {
-    [UInt8(value & 0xFF), UInt8((value >> 8) & 0xFF), UInt8((value >> 16) & 0xFF), UInt8(value >> 24)]
-}
 
 /// The loader's data checksum, by hand: 0xEF XOR every data byte.
 private func loaderChecksum(_ data: [UInt8]) -> UInt8 {
@@ -326,7 +323,7 @@ private func zlibCompress(_ bytes: [UInt8], level: Int32) -> [UInt8] {
 
 /// The host stub on the master side of a fresh pseudo-terminal, with a client on the slave.
 final class HostStub {
-    let client: StubClient
+    let client: StubWireClient
     private var handle: OpaquePointer?
     private let flash: UnsafeMutableBufferPointer<UInt8>
     private let masterFD: Int32
@@ -338,7 +335,7 @@ final class HostStub {
         defer { close(slave) }
         let path = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         masterFD = master
-        client = StubClient(port: try SerialPort(path: path))
+        client = StubWireClient(port: try SerialPort(path: path))
         flash = .allocate(capacity: flashSize)
         flash.initialize(repeating: fill)
         handle = stub_host_start(master, flash.baseAddress, flashSize)
@@ -374,85 +371,4 @@ final class HostStub {
     }
 }
 
-/// A minimal client that builds requests and parses replies by hand (PROTOCOL.md).
-struct StubClient {
-    struct Reply {
-        var value: UInt32
-        var data: [UInt8]
-        var status: UInt8
-        var error: UInt8
-    }
 
-    let port: SerialPort
-    private let pending = Pending()
-
-    init(port: SerialPort) {
-        self.port = port
-    }
-
-    /// Bytes received after the last complete frame.
-    final class Pending: @unchecked Sendable {
-        var bytes: [UInt8] = []
-    }
-
-    func sendRaw(_ packet: [UInt8]) throws {
-        var framed: [UInt8] = [0xC0]
-        for byte in packet {
-            switch byte {
-            case 0xC0: framed += [0xDB, 0xDC]
-            case 0xDB: framed += [0xDB, 0xDD]
-            default: framed.append(byte)
-            }
-        }
-        framed.append(0xC0)
-        try port.write(framed)
-    }
-
-    func send(_ opcode: UInt8, _ payload: [UInt8], checksum: UInt32 = 0) throws {
-        let length = UInt16(payload.count)
-        try sendRaw([0x00, opcode, UInt8(length & 0xFF), UInt8(length >> 8)] + le32(checksum) + payload)
-    }
-
-    func sendData(_ opcode: UInt8, _ data: [UInt8], sequence: Int, checksum: UInt32? = nil) throws {
-        let header = le32(UInt32(data.count)) + le32(UInt32(sequence)) + le32(0) + le32(0)
-        try send(opcode, header + data, checksum: checksum ?? UInt32(loaderChecksum(data)))
-    }
-
-    /// The next SLIP frame, decoded; throws after 10 s without one.
-    func frame() throws -> [UInt8] {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while true {
-            if let end = pending.bytes.firstIndex(of: 0xC0) {
-                let raw = Array(pending.bytes[..<end])
-                pending.bytes.removeFirst(end + 1)
-                if raw.isEmpty { continue }
-                var decoded: [UInt8] = []
-                var escaped = false
-                for byte in raw {
-                    if escaped {
-                        decoded.append(byte == 0xDC ? 0xC0 : 0xDB)
-                        escaped = false
-                    } else if byte == 0xDB {
-                        escaped = true
-                    } else {
-                        decoded.append(byte)
-                    }
-                }
-                return decoded
-            }
-            let bytes = try port.read(maxCount: 65_536, deadline: deadline)
-            if bytes.isEmpty { throw StubTimeout() }
-            pending.bytes += bytes
-        }
-    }
-
-    /// The next frame as a reply to `opcode` (value, data, and the two status bytes).
-    func reply(_ opcode: UInt8) throws -> Reply {
-        let frame = try frame()
-        try #require(frame.count >= 10 && frame[0] == 0x01 && frame[1] == opcode, "reply to \(opcode): \(frame)")
-        let value = UInt32(frame[4]) | UInt32(frame[5]) << 8 | UInt32(frame[6]) << 16 | UInt32(frame[7]) << 24
-        return Reply(value: value, data: Array(frame[8..<(frame.count - 2)]), status: frame[frame.count - 2] == 0 ? 0 : 1, error: frame[frame.count - 2])
-    }
-}
-
-private struct StubTimeout: Error {}

@@ -1,3 +1,4 @@
+import TestSupport
 import ESPImage
 import Foundation
 
@@ -19,9 +20,6 @@ func makeImage(
     return bytes
 }
 
-func le32(_ value: UInt32) -> [UInt8] {
-    [UInt8(value & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value >> 16 & 0xFF), UInt8(value >> 24)]
-}
 
 extension FlashParameters {
     /// DOUT, 1 MB, 40 MHz: the settings of the boards mlprov flashes (MeterLogger's, which

@@ -16,7 +16,7 @@ extension StubEmulation {
 
         /// A MeterLogger-like set: a boot image at 0 and a larger, partly compressible program.
         static func plan() throws -> FlashPlan {
-            var random = SplitMix(state: 0xC0FFEE)
+            var random = SplitMix64(seed: 0xC0FFEE)
             let boot = [0x00] + random.bytes(0x6FFF)
             let program = (0..<300_000).map { index -> UInt8 in index % 7 == 0 ? UInt8(truncatingIfNeeded: random.next()) : UInt8(index / 977 & 0xFF) }
             return try FlashPlan(
@@ -108,7 +108,7 @@ extension StubEmulation {
             let build = try await Emulator.build()
             let ((erase, digest), run) = try await Emulator.run(build, fill: Self.prefill) { path in
                 let erase = blockingRun(mlprovBinary, ["erase-region", "--port", path, "--before", "no-reset", "--after", "no-reset", "0x90000", "0x1000"])
-                let client = try WireClient(path: path)
+                let client = try StubWireClient(path: path)
                 defer { client.port.close() }
                 try client.send(0x13, le32(0x9_0000) + le32(0x1000) + le32(0) + le32(0))
                 return (erase, try client.reply(0x13).data)
@@ -128,7 +128,7 @@ extension StubEmulation {
             let build = try await Emulator.build()
             let folder = try temporaryDirectory("mlprov-emu-esptool")
             defer { try? FileManager.default.removeItem(at: folder) }
-            var random = SplitMix(state: 42)
+            var random = SplitMix64(seed: 42)
             let image = random.bytes(500_000)
             let input = folder.appendingPathComponent("image.bin"), readBack = folder.appendingPathComponent("read.bin")
             try Data(image).write(to: input)

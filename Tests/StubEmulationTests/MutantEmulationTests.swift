@@ -22,9 +22,9 @@ extension StubEmulation {
         /// MEM_BEGIN/MEM_DATA of 256 bytes into free IRAM, then a deflate write of 40 KB at
         /// 0x20000 over flash prefilled with 0x5A, verified by MD5.
         static func scenario(_ path: String) throws -> (memData: UInt8, md5Matches: Bool) {
-            let client = try WireClient(path: path)
+            let client = try StubWireClient(path: path)
             defer { client.port.close() }
-            var random = SplitMix(state: 11)
+            var random = SplitMix64(seed: 11)
             let code = random.bytes(256)
             try client.send(0x05, le32(256) + le32(1) + le32(256) + le32(0x4010_F800))
             _ = try client.reply(0x05)

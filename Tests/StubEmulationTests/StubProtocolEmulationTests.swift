@@ -18,7 +18,7 @@ extension StubEmulation {
             let build = try await Emulator.build()
             let (_, run) = try await Emulator.run(build) { path in
                 // The greeting was the run's first output, exactly one OHAI frame (Emulator.run).
-                let client = try WireClient(path: path)
+                let client = try StubWireClient(path: path)
                 defer { client.port.close() }
                 try client.send(0x08, Self.sync)
                 for _ in 0..<8 {
@@ -38,7 +38,7 @@ extension StubEmulation {
                 try client.send(0x55, [])
                 #expect(try client.reply(0x55).error == 0xFF, "an unknown command is not implemented")
                 // MEM_BEGIN/MEM_DATA into free IRAM above the stub: word stores only.
-                var random = SplitMix(state: 3)
+                var random = SplitMix64(seed: 3)
                 let code = random.bytes(256)
                 try client.send(0x05, le32(256) + le32(1) + le32(256) + le32(0x4010_F800))
                 #expect(try client.reply(0x05).status == 0)
@@ -56,12 +56,12 @@ extension StubEmulation {
 
         @Test("FLASH_DEFL_* writes compressed streams (levels 9 and 0) that MD5 agrees with; exactly the sectors written are erased", arguments: [9, 0])
         func deflateWriteAndMD5(level: Int32) async throws {
-            var random = SplitMix(state: 0x5EED + UInt64(level))
+            var random = SplitMix64(seed: 0x5EED + UInt64(level))
             let image = random.bytes(60_000) + [UInt8](repeating: 0, count: 50_000) + Array(String(repeating: "MeterLogger ", count: 3_500).utf8)
             let offset = 0x2F000
             let build = try await Emulator.build()
             let (_, run) = try await Emulator.run(build, flashSize: 0x10_0000, fill: 0x5A) { path in
-                let client = try WireClient(path: path)
+                let client = try StubWireClient(path: path)
                 defer { client.port.close() }
                 let compressed = zlib(image, level: level)
                 let blockSize = 0x4000
@@ -93,11 +93,11 @@ extension StubEmulation {
 
         @Test("a block with a bad checksum is refused with 0xC1; a corrupt stream ends in 0xC7; no session is 0xC6")
         func checksumAndInflateErrors() async throws {
-            var random = SplitMix(state: 7)
+            var random = SplitMix64(seed: 7)
             let image = random.bytes(40_000)
             let build = try await Emulator.build()
             let (_, run) = try await Emulator.run(build) { path in
-                let client = try WireClient(path: path)
+                let client = try StubWireClient(path: path)
                 defer { client.port.close() }
                 var compressed = zlib(image, level: 6)
                 try client.send(0x10, le32(UInt32(image.count)) + le32(1) + le32(0x4000) + le32(0))
@@ -126,14 +126,14 @@ extension StubEmulation {
 
         @Test("plain FLASH_DATA of SLIP-heavy bytes, READ_FLASH with acknowledgements, ERASE_REGION, CHANGE_BAUDRATE, FLASH_END 0 reboots")
         func plainWriteReadFlashEraseBaudAndReboot() async throws {
-            var random = SplitMix(state: 99)
+            var random = SplitMix64(seed: 99)
             let image = (0..<9_000).map { index -> UInt8 in
                 let specials: [UInt8] = [0xC0, 0xDB, 0xDC, 0xDD]
                 return index % 3 == 0 ? specials[index % 4] : UInt8(truncatingIfNeeded: random.next())
             }
             let build = try await Emulator.build()
             let (_, run) = try await Emulator.run(build, flashSize: 0x8_0000, fill: 0x11, endsByItself: true) { path in
-                let client = try WireClient(path: path)
+                let client = try StubWireClient(path: path)
                 defer { client.port.close() }
                 try client.send(0x02, le32(UInt32(image.count)) + le32(3) + le32(0x1000) + le32(0x1_0000))
                 #expect(try client.reply(0x02).status == 0)
@@ -186,7 +186,7 @@ extension StubEmulation {
         func rangesAreBoundedByTheConfiguredFlashSize() async throws {
             let build = try await Emulator.build()
             let (_, run) = try await Emulator.run(build, flashSize: 0x10_0000, fill: 0x33) { path in
-                let client = try WireClient(path: path)
+                let client = try StubWireClient(path: path)
                 defer { client.port.close() }
                 func begin(_ opcode: UInt8, offset: UInt32, size: UInt32) throws -> UInt8 {
                     try client.send(opcode, le32(size) + le32(1) + le32(0x4000) + le32(offset) + le32(0))
@@ -212,11 +212,11 @@ extension StubEmulation {
 
         @Test("READ_FLASH: a SYNC instead of an acknowledgement ends the stream with the digest and is served next")
         func readFlashEndsAtAFrameThatIsNoAcknowledgement() async throws {
-            var random = SplitMix(state: 5)
+            var random = SplitMix64(seed: 5)
             let image = random.bytes(0x1_0000)
             let build = try await Emulator.build()
             let (_, run) = try await Emulator.run(build, flashSize: 0x10_0000) { path in
-                let client = try WireClient(path: path)
+                let client = try StubWireClient(path: path)
                 defer { client.port.close() }
                 try client.send(0x02, le32(UInt32(image.count)) + le32(4) + le32(0x4000) + le32(0))
                 #expect(try client.reply(0x02).status == 0)
@@ -241,7 +241,7 @@ extension StubEmulation {
         func truncatedEscapeIsDropped() async throws {
             let build = try await Emulator.build()
             let (_, run) = try await Emulator.run(build) { path in
-                let client = try WireClient(path: path)
+                let client = try StubWireClient(path: path)
                 defer { client.port.close() }
                 let request: [UInt8] = [0x00, 0x0A, 4, 0] + le32(0) + le32(0x4000_1000)
                 try client.port.write([0xC0] + request + [0xDB, 0xC0])
