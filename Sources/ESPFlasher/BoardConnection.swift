@@ -74,11 +74,25 @@ public final class BoardConnection: @unchecked Sendable {
     /// write; when it does not greet, the board is reset back into the ROM and the write
     /// goes on without it (`.stubFallback`).
     public func write(_ plan: FlashPlan, progress: (FlashEvent) -> Void = { _ in }) throws(FlasherError) {
+        try startStubUnlessRefused(progress: progress)
+        try session.write(plan, progress: progress)
+    }
+
+    /// Erases `region` as `write` writes: through the stub (exactly the region) once it
+    /// runs, else through the ROM loader (its erase bug included, refused where it would
+    /// reach past the chip or into a protected region). Returns what was erased.
+    public func erase(_ region: EraseRegion, progress: (FlashEvent) -> Void = { _ in }) throws(FlasherError) -> Range<Int> {
+        try startStubUnlessRefused(progress: progress)
+        return try session.erase(region)
+    }
+
+    /// Starts the stub the first time it is needed; when it does not greet, the board is
+    /// reset back into the ROM (`.stubFallback`) and it is not tried again.
+    private func startStubUnlessRefused(progress: (FlashEvent) -> Void) throws(FlasherError) {
         if let stub, session.runningStub == nil, !stubRefused {
             stubRefused = try !session.startStubOrFallBack(stub, reset: reset, attempts: attempts, progress: progress)
         }
         usedStub = session.runningStub != nil
-        try session.write(plan, progress: progress)
     }
 
     /// Set when the stub did not start on this connection: it is not tried again.

@@ -1,8 +1,10 @@
 import ESPImage
 import ESPProtocol
 
-/// A region to erase through the ROM loader, checked before anything is sent. The ESP8266
-/// ROM has no erase command: FLASH_BEGIN with no data packets erases, bug and all.
+/// A region to erase, checked before anything is sent: inside the flash, on sector
+/// boundaries, not in a protected region. A stub erases exactly the region; the ESP8266 ROM
+/// has no erase command, and its FLASH_BEGIN with no data packets erases bug and all, so
+/// what that would reach beyond the region is checked for the ROM path (`romHazard`).
 public struct EraseRegion: Equatable, Sendable {
     public let offset: Int
     public let size: Int
@@ -10,6 +12,9 @@ public struct EraseRegion: Equatable, Sendable {
     public let eraseSize: UInt32
     /// What the ROM really erases (may be one sector more; see `ESP8266.romEraseSize`).
     public let erasedRange: Range<Int>
+    /// Why the ROM loader alone must not erase this (its extra sector past the chip's end
+    /// or into a protected region); a stub erases exactly the region.
+    public let romHazard: FlashPlanError?
 
     public init(
         offset: Int, size: Int, flashSize: FlashSize,
@@ -24,13 +29,18 @@ public struct EraseRegion: Equatable, Sendable {
         guard offset + size <= flashSize.bytes else {
             throw .invalidPlan(.beyondFlash(name: name, end: offset + size, flashSize: flashSize.bytes))
         }
+        let asked = offset..<(offset + size)
+        if !allowProtected, let region = protectedRegions.first(where: { $0.range.overlaps(asked) }) {
+            throw .invalidPlan(.touchesProtected(part: name, region: region.name, range: asked.clamped(to: region.range)))
+        }
         let eraseSize = ESP8266.romEraseSize(offset: offset, size: size)
         let erasedRange = ESP8266.romErasedRange(offset: offset, eraseSize: Int(eraseSize))
-        guard erasedRange.upperBound <= flashSize.bytes else {
-            throw .invalidPlan(.beyondFlash(name: name, end: erasedRange.upperBound, flashSize: flashSize.bytes))
-        }
-        if !allowProtected, let region = protectedRegions.first(where: { $0.range.overlaps(erasedRange) }) {
-            throw .invalidPlan(.touchesProtected(part: name, region: region.name, range: erasedRange.clamped(to: region.range)))
+        if erasedRange.upperBound > flashSize.bytes {
+            romHazard = .romEraseBeyondFlash(part: name, end: erasedRange.upperBound, flashSize: flashSize.bytes)
+        } else if !allowProtected, let region = protectedRegions.first(where: { $0.range.overlaps(erasedRange) }) {
+            romHazard = .touchesProtected(part: name, region: region.name, range: erasedRange.clamped(to: region.range))
+        } else {
+            romHazard = nil
         }
         self.offset = offset
         self.size = size
@@ -54,6 +64,7 @@ extension LoaderSession {
     public func erase(_ region: EraseRegion) throws(FlasherError) -> Range<Int> {
         if runningStub == nil, syncAnsweredByStub { try startStub(.mlprov) }
         guard runningStub != nil else {
+            if let hazard = region.romHazard { throw .invalidPlan(hazard) }
             try flashBegin(eraseSize: region.eraseSize, packetCount: 0, offset: region.offset)
             return region.erasedRange
         }

@@ -10,6 +10,9 @@ public enum FlashPlanError: ReportableError, Equatable, Sendable, CustomStringCo
     case beyondFlash(name: String, end: Int, flashSize: Int)
     case overlap(first: String, second: String, at: Int)
     case touchesProtected(part: String, region: String, range: Range<Int>)
+    /// The ROM's erase-size bug would erase a sector past the chip's end (the address wraps
+    /// to sector 0): the ROM loader alone cannot write or erase this.
+    case romEraseBeyondFlash(part: String, end: Int, flashSize: Int)
 
     public var description: String {
         switch self {
@@ -23,6 +26,8 @@ public enum FlashPlanError: ReportableError, Equatable, Sendable, CustomStringCo
             "\(first) and \(second) overlap at \(hex(at))"
         case .touchesProtected(let part, let region, let range):
             "\(part) would erase \(hex(range.lowerBound))–\(hex(range.upperBound - 1)), which is the \(region)"
+        case .romEraseBeyondFlash(let part, let end, let flashSize):
+            "the ROM loader's erase bug would erase \(part) up to \(hex(end)), past the end of the \(flashSize >> 10) KiB flash, where it wraps to sector 0"
         }
     }
 
@@ -30,7 +35,8 @@ public enum FlashPlanError: ReportableError, Equatable, Sendable, CustomStringCo
         switch self {
         case .unaligned: "the ROM loader erases whole sectors; move the part to a sector boundary"
         case .beyondFlash: "check the offset and --flash-size"
-        case .touchesProtected: "pass --allow-protected if erasing it is really intended"
+        case .touchesProtected: "pass --allow-protected if erasing it is really intended; mlprov's stub erases only the part's own sectors"
+        case .romEraseBeyondFlash: "write it through mlprov's flasher stub (leave out --no-stub): it erases exactly the part's sectors"
         case .overlap: "check the offsets: each byte of flash can come from one part only"
         default: nil
         }
@@ -48,6 +54,11 @@ public struct PartOperation: Equatable, Sendable {
     /// Runs of consecutive packets to send, by packet index; packets that are all 0xFF
     /// after padding are left out (the erase already made them so).
     public var packetRuns: [Range<Int>]
+    /// Why the ROM loader alone must not write this part, nil when it may: its erase-size
+    /// bug would erase a sector past the chip's end (where the address wraps to sector 0)
+    /// or into a protected region. A stub erases exactly the part's sectors, so the part is
+    /// fine through the stub; the ROM path refuses it before sending anything.
+    public var romHazard: FlashPlanError?
     /// The part's packets, padded with 0xFF to the full packet size.
     public var packetCount: Int { (part.bytes.count + ESP8266.flashPacketSize - 1) / ESP8266.flashPacketSize }
 
@@ -141,16 +152,21 @@ public struct FlashPlan: Equatable, Sendable {
         }
         var operations: [PartOperation] = []
         for part in sorted {
+            // The part's own sectors: what any loader erases for it.
+            let sectors = part.offset..<((part.range.upperBound + ESP8266.flashSectorSize - 1) / ESP8266.flashSectorSize * ESP8266.flashSectorSize)
+            if !allowProtected, let region = protectedRegions.first(where: { $0.range.overlaps(sectors) }) {
+                throw .invalidPlan(.touchesProtected(part: part.name, region: region.name, range: sectors.clamped(to: region.range)))
+            }
             let eraseSize = ESP8266.romEraseSize(offset: part.offset, size: part.bytes.count)
             let erased = ESP8266.romErasedRange(offset: part.offset, eraseSize: Int(eraseSize))
-            // The ROM's extra sector must not run past the chip: there it would wrap to sector 0.
-            guard erased.upperBound <= sizeBytes else {
-                throw .invalidPlan(.beyondFlash(name: part.name, end: erased.upperBound, flashSize: sizeBytes))
+            var romHazard: FlashPlanError?
+            if erased.upperBound > sizeBytes {
+                // The ROM's extra sector past the chip's end would wrap to sector 0.
+                romHazard = .romEraseBeyondFlash(part: part.name, end: erased.upperBound, flashSize: sizeBytes)
+            } else if !allowProtected, let region = protectedRegions.first(where: { $0.range.overlaps(erased) }) {
+                romHazard = .touchesProtected(part: part.name, region: region.name, range: erased.clamped(to: region.range))
             }
-            if !allowProtected, let region = protectedRegions.first(where: { $0.range.overlaps(erased) }) {
-                throw .invalidPlan(.touchesProtected(part: part.name, region: region.name, range: erased.clamped(to: region.range)))
-            }
-            var operation = PartOperation(part: part, eraseSize: eraseSize, erasedRange: erased, packetRuns: [])
+            var operation = PartOperation(part: part, eraseSize: eraseSize, erasedRange: erased, packetRuns: [], romHazard: romHazard)
             operation.packetRuns = Self.dataRuns(of: operation)
             operations.append(operation)
         }
@@ -196,4 +212,7 @@ public struct FlashPlan: Equatable, Sendable {
     }
 
     public var totalBytes: Int { operations.reduce(0) { $0 + $1.part.bytes.count } }
+
+    /// The first reason the ROM loader alone must not write this plan (a stub may).
+    public var romHazard: FlashPlanError? { operations.lazy.compactMap(\.romHazard).first }
 }

@@ -19,6 +19,8 @@ extension LoaderSession {
             try writeCompressed(plan, stub: stub, progress: progress)
             return
         }
+        // The ROM alone: its erase bug must not reach past the chip or into a protected region.
+        if let hazard = plan.romHazard { throw .invalidPlan(hazard) }
         for operation in plan.operations {
             let part = operation.part
             let started = ContinuousClock.now

@@ -55,6 +55,64 @@ struct WriteFlashCLITests {
         #expect(!result.stderr.contains("nonexistent"), "the port must not even be opened: \(result)")
     }
 
+    @Test("the last sector and the sector just below the saved configuration are written through the stub, exactly; the ROM alone is refused before the port is opened")
+    func stubWritesWhatTheROMsEraseBugCannot() async throws {
+        let folder = try temporaryDirectory()
+        let flashFile = folder.appendingPathComponent("flash.bin")
+        try EsptoolPeerTests.writePatternFlash(to: flashFile)
+        let before = [UInt8](try Data(contentsOf: flashFile))
+        var random = SplitMix64(seed: 0x1A57)
+        let last = folder.appendingPathComponent("last.bin"), edge = folder.appendingPathComponent("edge.bin")
+        try Data(random.bytes(0x1000)).write(to: last)
+        try Data(random.bytes(0x1000)).write(to: edge)
+
+        // The ROM alone: its erase bug would erase past the 1 MB chip (wrapping to sector 0)
+        // or into the saved configuration. Refused before the port is opened.
+        for (offset, file, reason) in [("0xFF000", last, "wraps to sector 0"), ("0x75000", edge, "MeterLogger saved configuration")] {
+            let refused = try await runProcess(mlprovBinary, ["write-flash", "--port", "/dev/nonexistent-port", "--no-stub", offset, file.path])
+            #expect(refused.exitCode == 1, "\(refused)")
+            #expect(refused.stderr.contains(reason), "\(refused)")
+            #expect(!refused.stderr.contains("nonexistent"), "the port must not even be opened: \(refused)")
+        }
+
+        let (result, sim) = try await withSimProcess(["--pty", "--flash", flashFile.path]) { pty in
+            try await runProcess(mlprovBinary, [
+                "write-flash", "--port", pty, "--before", "no-reset", "--after", "no-reset", "--json",
+                "0x75000", edge.path, "0xFF000", last.path,
+            ])
+        }
+        #expect(result.succeeded, "\(result)")
+        #expect(result.stdout.contains("\"loader\":\"stub\""), "\(result)")
+        #expect(sim.succeeded, "\(sim)")
+        let after = [UInt8](try Data(contentsOf: flashFile))
+        #expect(byteDifference(after[0xFF000..<0x100000], [UInt8](try Data(contentsOf: last)), base: 0xFF000) == nil)
+        #expect(byteDifference(after[0x75000..<0x76000], [UInt8](try Data(contentsOf: edge)), base: 0x75000) == nil)
+        #expect(byteDifference(after[0x76000..<0xFF000], before[0x76000..<0xFF000], base: 0x76000) == nil, "the saved configuration and all after it are untouched")
+        #expect(byteDifference(after[..<0x75000], before[..<0x75000]) == nil, "sector 0 and all before the part are untouched")
+    }
+
+    @Test("erase-region of the last sector goes through the stub and erases exactly it; with --no-stub it is refused before the port is opened")
+    func lastSectorErase() async throws {
+        let folder = try temporaryDirectory()
+        let flashFile = folder.appendingPathComponent("flash.bin")
+        try EsptoolPeerTests.writePatternFlash(to: flashFile)
+        let before = [UInt8](try Data(contentsOf: flashFile))
+        let refused = try await runProcess(mlprovBinary, ["erase-region", "--port", "/dev/nonexistent-port", "--no-stub", "0xFF000", "0x1000"])
+        #expect(refused.exitCode == 1, "\(refused)")
+        #expect(refused.stderr.contains("wraps to sector 0"), "\(refused)")
+        #expect(!refused.stderr.contains("nonexistent"), "\(refused)")
+
+        let (result, sim) = try await withSimProcess(["--pty", "--flash", flashFile.path]) { pty in
+            try await runProcess(mlprovBinary, ["erase-region", "--port", pty, "--before", "no-reset", "--after", "no-reset", "0xFF000", "0x1000"])
+        }
+        #expect(result.succeeded, "\(result)")
+        #expect(result.stdout.contains("Erased 0x000ff000–0x000fffff"), "\(result)")
+        #expect(sim.succeeded, "\(sim)")
+        let after = [UInt8](try Data(contentsOf: flashFile))
+        #expect(after[0xFF000..<0x100000].allSatisfy { $0 == 0xFF })
+        #expect(byteDifference(after[..<0xFF000], before[..<0xFF000]) == nil, "only the last sector was erased")
+    }
+
     @Test("an unplugged port fails with the port's name and exit code 1")
     func missingPortNamesThePort() async throws {
         let folder = try temporaryDirectory()

@@ -188,13 +188,19 @@ struct ProtectedRegionPlanTests {
         #expect(plan.operations[0].erasedRange == 0x7_0000..<0x8_0000)
     }
 
-    @Test("a part whose data stops short of 0x76000 but whose ROM erase reaches it is refused")
-    func collateralReachesConfiguration() {
-        // 1 sector at 0x75000: the ROM erases 0x75000..<0x77000.
+    @Test("a part whose data stops short of 0x76000 but whose ROM erase reaches it is for the stub only")
+    func collateralReachesConfiguration() throws {
+        // 1 sector at 0x75000: the ROM erases 0x75000..<0x77000; a stub erases 0x75000 only.
         #expect(ESP8266.romErasedRange(offset: 0x7_5000, eraseSize: Int(ESP8266.romEraseSize(offset: 0x7_5000, size: 0x1000)))
             == 0x7_5000..<0x7_7000)
-        #expect(throws: FlasherError.invalidPlan(.touchesProtected(part: "edge.bin", region: configuration.name, range: 0x7_6000..<0x7_7000))) {
-            try plan([part("edge.bin", at: 0x7_5000, 0x1000)])
+        let accepted = try plan([part("edge.bin", at: 0x7_5000, 0x1000)])
+        #expect(accepted.romHazard == .touchesProtected(part: "edge.bin", region: configuration.name, range: 0x7_6000..<0x7_7000))
+    }
+
+    @Test("a part whose own sectors reach 0x76000 is refused for every loader")
+    func ownSectorsReachConfiguration() {
+        #expect(throws: FlasherError.invalidPlan(.touchesProtected(part: "over.bin", region: configuration.name, range: 0x7_6000..<0x7_7000))) {
+            try plan([part("over.bin", at: 0x7_5000, 0x1001)])
         }
     }
 
@@ -261,18 +267,14 @@ struct FlashPlanRefusalTests {
         #expect(try plan([part("end.bin", at: 0xF_E000, 0x2000)]).operations[0].erasedRange == 0xF_E000..<0x10_0000)
     }
 
-    @Test("a part whose ROM erase would run past the end of the flash is refused, as an erase region is")
-    func eraseBeyondFlash() {
+    @Test("the last sector is for the stub only: the ROM's erase would run past the end of the flash")
+    func eraseBeyondFlash() throws {
         // 1 sector at 0xFF000 (the last one): the ROM erases 0xFF000..<0x101000, a sector past
-        // a 1 MB chip. EraseRegion refuses exactly this; a flash plan must as well.
-        // (Written without #expect(throws:) so that a failure does not print the whole plan.)
-        do {
-            let accepted = try plan([part("last.bin", at: 0xF_F000, 0x1000)])
-            let erased = accepted.operations[0].erasedRange
-            Issue.record("accepted, yet the ROM would erase \(hex(erased.lowerBound))..<\(hex(erased.upperBound)) on a 1 MB chip")
-        } catch {
-            #expect(error == .invalidPlan(.beyondFlash(name: "last.bin", end: 0x10_1000, flashSize: 0x10_0000)))
-        }
+        // a 1 MB chip, which wraps to sector 0; a stub erases 0xFF000 only.
+        let accepted = try plan([part("last.bin", at: 0xF_F000, 0x1000)])
+        #expect(accepted.romHazard == .romEraseBeyondFlash(part: "last.bin", end: 0x10_1000, flashSize: 0x10_0000))
+        #expect(accepted.romHazard?.help?.contains("stub") == true)
+        #expect(try plan([part("end.bin", at: 0xF_E000, 0x2000)]).romHazard == nil)
     }
 
     @Test("overlapping parts, named in flash order with the offset where the second starts")
@@ -421,10 +423,10 @@ struct EraseRegionTests {
         #expect(throws: FlasherError.invalidPlan(.beyondFlash(name: "erase-region", end: 0x10_1000, flashSize: 0x10_0000))) {
             try EraseRegion(offset: 0xF_F000, size: 0x2000, flashSize: .size1MB, protectedRegions: FlashLayout.meterLoggerProtectedRegions)
         }
-        // Asking for the last sector only: the ROM would erase one sector past the end.
-        #expect(throws: FlasherError.invalidPlan(.beyondFlash(name: "erase-region", end: 0x10_1000, flashSize: 0x10_0000))) {
-            try EraseRegion(offset: 0xF_F000, size: 0x1000, flashSize: .size1MB, protectedRegions: FlashLayout.meterLoggerProtectedRegions)
-        }
+        // Asking for the last sector only: the ROM would erase one sector past the end; a
+        // stub erases it exactly.
+        let last = try? EraseRegion(offset: 0xF_F000, size: 0x1000, flashSize: .size1MB, protectedRegions: FlashLayout.meterLoggerProtectedRegions)
+        #expect(last?.romHazard == .romEraseBeyondFlash(part: "erase-region", end: 0x10_1000, flashSize: 0x10_0000))
     }
 
     @Test("erasing into the saved configuration is refused unless allowed")
@@ -432,10 +434,9 @@ struct EraseRegionTests {
         #expect(throws: FlasherError.invalidPlan(.touchesProtected(part: "erase-region", region: configuration.name, range: 0x7_6000..<0x7_9000))) {
             try EraseRegion(offset: 0x7_6000, size: 0x3000, flashSize: .size1MB, protectedRegions: FlashLayout.meterLoggerProtectedRegions)
         }
-        // The collateral sector alone is enough to refuse.
-        #expect(throws: FlasherError.invalidPlan(.touchesProtected(part: "erase-region", region: configuration.name, range: 0x7_6000..<0x7_7000))) {
-            try EraseRegion(offset: 0x7_5000, size: 0x1000, flashSize: .size1MB, protectedRegions: FlashLayout.meterLoggerProtectedRegions)
-        }
+        // The ROM's collateral sector alone makes it a stub-only erase.
+        let edge = try EraseRegion(offset: 0x7_5000, size: 0x1000, flashSize: .size1MB, protectedRegions: FlashLayout.meterLoggerProtectedRegions)
+        #expect(edge.romHazard == .touchesProtected(part: "erase-region", region: configuration.name, range: 0x7_6000..<0x7_7000))
         let allowed = try EraseRegion(offset: 0x7_6000, size: 0x3000, flashSize: .size1MB, protectedRegions: FlashLayout.meterLoggerProtectedRegions, allowProtected: true)
         // 3 sectors 6 into a block: ask for 2, the ROM erases 4.
         #expect(allowed.eraseSize == 0x2000)

@@ -37,14 +37,25 @@ struct EraseRegionCommand: ReportingCommand {
         let region = try EraseRegion(
             offset: try parseNumber(offset, what: "offset"), size: try parseNumber(size, what: "size"),
             flashSize: flashSize, protectedRegions: FlashLayout.meterLoggerProtectedRegions, allowProtected: allowProtected)
+        // The ROM alone (--no-stub) erases with its bug: refused where that reaches past the
+        // chip or into a protected region, noted where it takes one sector more. The stub
+        // (also when the ROM's stub fallback takes over) erases exactly.
+        func noteROMErase() {
+            if let extra = region.collateralErase {
+                console.info("note: the ROM's erase bug also erases \(hex(extra.lowerBound))–\(hex(extra.upperBound - 1))")
+            }
+        }
+        if connection.noStub {
+            if let hazard = region.romHazard { throw FlasherError.invalidPlan(hazard) }
+            noteROMErase()
+        }
         let board = try openSession(connection, console: console)
         defer { board.close() }
-        // A stub left running erases exactly; the ROM's erase bug may take one sector more.
-        if !board.session.syncAnsweredByStub, let extra = region.collateralErase {
-            console.info("note: the ROM's erase bug also erases \(hex(extra.lowerBound))–\(hex(extra.upperBound - 1))")
-        }
         console.render(.erasing(part: "the region", range: region.offset..<(region.offset + region.size)))
-        let erased = try board.session.erase(region)
+        let erased = try board.erase(region) { event in
+            console.render(event)
+            if event == .stubFallback { noteROMErase() }
+        }
         let action = try board.finish(connection.after)
         console.render(.finished(action))
         if output.json {

@@ -12,9 +12,12 @@ struct WriteFlashCommand: ReportingCommand {
         abstract: "Write files to flash at offsets, as esptool's write-flash does.",
         discussion: """
             The whole set is checked before anything is sent: offsets on 4 KiB boundaries, \
-            inside the flash, no overlaps, and nothing the ROM would erase inside MeterLogger's \
-            saved configuration (0x76000-0x78FFF) unless --allow-protected is given. The ROM's \
-            erase-size bug is compensated; blocks that are all 0xFF are not sent.
+            inside the flash, no overlaps, and no part's sectors inside MeterLogger's saved \
+            configuration (0x76000-0x78FFF) unless --allow-protected is given. Parts go \
+            through mlprov's stub, which erases exactly; with --no-stub the ROM's erase-size \
+            bug is compensated, and a part whose extra ROM sector would reach the saved \
+            configuration or run past the chip's end is refused. Blocks that are all 0xFF \
+            are not sent.
 
             Example (a MeterLogger board):
               mlprov write-flash --port /dev/ttyUSB0 --baud 921600 --flash-mode dout --flash-size 1MB \\
@@ -58,6 +61,9 @@ struct WriteFlashCommand: ReportingCommand {
 /// `BoardConnection.flash`); the ROM's unavoidable extra erases are named first on the ROM
 /// path, and again if the stub does not start.
 func flashPlan(_ plan: FlashPlan, connection: ConnectionOptions, console: Console) throws(FlasherError) -> WriteReport {
+    // The ROM alone cannot write what its erase bug would carry past the chip or into a
+    // protected region: refused before connecting (the stub erases exactly).
+    if connection.noStub, let hazard = plan.romHazard { throw .invalidPlan(hazard) }
     let renderer = ProvisioningRenderer(console: console, romOnly: connection.noStub)
     renderer.render(.planned(plan))
     let started = ContinuousClock.now  // the report's seconds include connecting
