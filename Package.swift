@@ -87,7 +87,7 @@ let package = Package(
         // The flashing station: boards on ports (fixed or hotplugged), provisioned in parallel.
         .target(
             name: "Station",
-            dependencies: ["Basics", "DeviceDiscovery", "ESPFlasher", "ESPImage", "SerialLink", "MeterLogger", "FirmwareBuild", "Provisioning"]
+            dependencies: ["Basics", "CSysShim", "DeviceDiscovery", "ESPFlasher", "ESPImage", "SerialLink", "MeterLogger", "FirmwareBuild", "Provisioning"]
         ),
         // `mlprov demo`'s story on the device twin, through the one pipeline every board takes.
         .target(
@@ -133,12 +133,11 @@ let package = Package(
         .testTarget(
             name: "StationTests",
             dependencies: [
-                "Station", "DeviceDiscovery", "DeviceSim", "ESPFlasher", "ESPImage", "SerialLink", "MeterLogger", "Provisioning", "TestSupport",
+                "Station", "CSysShim", "DeviceDiscovery", "DeviceSim", "ESPFlasher", "ESPImage", "SerialLink", "MeterLogger", "Provisioning", "TestSupport",
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ]
         ),
-        // COpenSSL directly: the message-format tests check MeterLogger against raw libcrypto calls.
-        .testTarget(name: "MeterLoggerTests", dependencies: ["MeterLogger", "ESPImage", "TestSupport", "COpenSSL"]),
+        .testTarget(name: "MeterLoggerTests", dependencies: ["MeterLogger", "ESPImage", "TestSupport"]),
         .testTarget(name: "BasicsTests", dependencies: ["Basics", "CSysShim"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport"]),
@@ -155,7 +154,7 @@ let package = Package(
         // and TCG plugin in firmware/stub/emu); skipped only where qemu is not installed.
         .testTarget(
             name: "StubEmulationTests",
-            dependencies: ["ESPFlasher", "ESPImage", "MeterLogger", "SerialLink", "TestSupport", .product(name: "Subprocess", package: "swift-subprocess")]
+            dependencies: ["Basics", "ESPFlasher", "ESPImage", "MeterLogger", "SerialLink", "TestSupport", .product(name: "Subprocess", package: "swift-subprocess")]
         ),
         // Every test that runs the mlprov binary (as a technician would), against twins,
         // esptool, mosquitto and fake setup pages.

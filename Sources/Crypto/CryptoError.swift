@@ -16,8 +16,11 @@ public struct CryptoError: ReportableError, Equatable {
         CryptoError(operation: operation, reason: "\(call): \(lastError())")
     }
 
+    /// The oldest queued reason; the rest of the queue is cleared, so that it cannot show
+    /// up as the reason of a later failure.
     private static func lastError() -> String {
         let code = ERR_get_error()
+        defer { ERR_clear_error() }
         guard code != 0 else { return "no reason given" }
         var buffer = [CChar](repeating: 0, count: 256)
         ERR_error_string_n(code, &buffer, buffer.count)

@@ -42,28 +42,28 @@ public final class BoardConnection: @unchecked Sendable {
     ) throws(FlasherError) -> BoardConnection {
         let serial: SerialPort
         do { serial = try SerialPort(path: port, baud: baud) } catch { throw .link(error) }
-        return try open(link: serial, port: port, reset: reset, attempts: attempts, stub: stub, stop: stop, progress: progress)
+        do {
+            return try open(link: serial, port: port, reset: reset, attempts: attempts, stub: stub, stop: stop, progress: progress)
+        } catch {
+            serial.close()  // opened here, so closed here
+            throw error
+        }
     }
 
     /// The same over a link already open (an in-process link to a twin, whose DTR/RTS reach
     /// its reset circuit; a relay): enters the loader with `reset`, reads the chip's
-    /// identity. `port` names the board in what the connection reports. The link is closed
-    /// when the connection fails, and by `close()`.
+    /// identity. `port` names the board in what the connection reports. The link stays the
+    /// caller's when the connection fails (a twin's cable also powers it); `close()` closes it.
     public static func open(
         link base: any ByteLink, port: String, reset: ResetStrategy, attempts: Int = LoaderSession.defaultConnectAttempts,
         stub: FlasherStub? = .mlprov, stop: StopToken? = nil, progress: (FlashEvent) -> Void = { _ in }
     ) throws(FlasherError) -> BoardConnection {
         let link: any ByteLink = stop.map { StoppableLink(base, token: $0) } ?? base
         let session = LoaderSession(link: link)
-        do {
-            try session.connect(reset: reset, attempts: attempts, progress: progress)
-            let chip = try session.readChipInfo()
-            progress(.connected(chip))
-            return BoardConnection(session: session, chip: chip, port: port, stub: stub, reset: reset, attempts: attempts)
-        } catch {
-            link.close()
-            throw error
-        }
+        try session.connect(reset: reset, attempts: attempts, progress: progress)
+        let chip = try session.readChipInfo()
+        progress(.connected(chip))
+        return BoardConnection(session: session, chip: chip, port: port, stub: stub, reset: reset, attempts: attempts)
     }
 
     /// The board's identity as the ledger records it.
@@ -119,8 +119,6 @@ public final class BoardConnection: @unchecked Sendable {
 
 /// What writing a plan to a board did.
 public struct FlashRun: Sendable, Equatable {
-    /// From the first byte of the plan to the board left as asked.
-    public let seconds: Double
     /// How the board was really left.
     public let after: AfterAction
     /// True when mlprov's stub wrote (compressed, each part verified by MD5).
@@ -131,10 +129,9 @@ extension BoardConnection {
     /// Writes every part of `plan` (through the stub when it starts, else the ROM loader)
     /// and leaves the board as `after` says: esptool's write-flash, for one board.
     public func flash(_ plan: FlashPlan, after: AfterAction, progress: (FlashEvent) -> Void = { _ in }) throws(FlasherError) -> FlashRun {
-        let started = ContinuousClock.now
         try write(plan, progress: progress)
         let action = try finish(after)
         progress(.finished(action))
-        return FlashRun(seconds: (ContinuousClock.now - started).seconds, after: action, usedStub: usedStub)
+        return FlashRun(after: action, usedStub: usedStub)
     }
 }

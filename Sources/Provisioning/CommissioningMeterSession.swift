@@ -96,24 +96,33 @@ public final class MeterSession: Sendable {
         return try await reply(named: name, timeout: timeout)
     }
 
-    /// Sends a fresh `make()` command every `resendEvery` until its reply comes, waiting at
-    /// most `timeout` in all; for a command that is harmless to repeat (ping). Throws what
-    /// `make` throws, or `MeterSessionError`.
+    /// Sends a fresh `make()` command every `resendEvery` until a reply comes, waiting at
+    /// most `timeout` in all; for a command that is harmless to repeat (ping). Earlier
+    /// replies are drained once, before the first send, so a late answer to an earlier copy
+    /// counts. Throws what `make` throws, or `MeterSessionError`.
     public func request(_ make: () throws -> MeterCommand, timeout: Duration, resendEvery: Duration) async throws -> MeterReply {
+        let first = try make()
+        let name = first.name.replyName
+        let filter = MeterTopics.deviceFilter(serial: serial, name: name)
+        _ = await inbox.drain { MQTTTopic.matches($0.topic, filter: filter) }
         let deadline = ContinuousClock.now + timeout
+        var command = first
+        var rejected = 0
         while true {
-            let command = try make()
-            let remaining = ContinuousClock.now.duration(to: deadline)
+            try await send(command)
+            let wait = min(resendEvery, ContinuousClock.now.duration(to: deadline))
             let attempt: Result<MeterReply, MeterSessionError>
-            do { attempt = .success(try await request(command, timeout: min(resendEvery, remaining))) } catch { attempt = .failure(error) }
+            do { attempt = .success(try await reply(named: name, timeout: wait)) } catch { attempt = .failure(error) }
             switch attempt {
             case .success(let reply): return reply
-            case .failure(.noReply(let awaited, _, let rejected)):
+            case .failure(.noReply(_, _, let more)):
+                rejected += more
                 if ContinuousClock.now.duration(to: deadline) <= .zero {
-                    throw MeterSessionError.noReply(awaited: awaited, after: timeout, rejected: rejected)
+                    throw MeterSessionError.noReply(awaited: filter, after: timeout, rejected: rejected)
                 }
             case .failure(let other): throw other
             }
+            command = try make()
         }
     }
 

@@ -78,7 +78,8 @@ public struct WifiSetupPlan: Sendable {
             let impulse = given.impulse ?? device?.impulse
             if meter == .impulse, impulse == nil {
                 throw WifiSetupInputError.invalid(
-                    field: "--impulse-serial", problem: "an impulse meter needs --impulse-serial, --impulse-reading and --impulses-per-unit")
+                    field: "--impulse-serial",
+                    problem: "an impulse meter needs its meter serial, reading and impulses per unit (the device's impulse section in the profile, or --impulse-serial, --impulse-reading and --impulses-per-unit)")
             }
             input = try WifiSetupInput(ssid: ssid, password: password, mqttHost: host, impulse: impulse)
         } catch let error as WifiSetupInputError {

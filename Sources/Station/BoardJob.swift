@@ -29,7 +29,9 @@ struct BoardJob: Sendable {
             slotEvents.phase(.done, result: result.wasAlreadyProvisioned ? "already provisioned" : "ok")
             return BoardOutcome(slot: slot, serial: result.serial.text, mac: result.board.mac, failure: nil, exhausted: false)
         } catch {
-            let failure = token.reason.map { BoardProvisioningError.stopped(reason: $0) } ?? error
+            // The pipeline has already put a stop's reason first (and kept a failed ledger
+            // write beside it).
+            let failure = error
             let reason = failure.description
             slotEvents.phase(.failed(reason: reason), result: reason, help: failure.help)
             let exhausted = if case .profileExhausted = error { true } else { false }

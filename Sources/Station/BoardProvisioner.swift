@@ -94,14 +94,15 @@ public struct BoardProvisioner: Sendable {
         let ledger = LedgerCalls(thread: thread)
         let onBoard = BoardThreadCalls(thread: thread, stop: stop)
 
-        // A device known before any board (flash, provision of a named device, the demo) is
-        // built first: a failing build then leaves the board as it was.
+        // A device known before any board (`flash`'s, the demo's) is built first: a failing
+        // build then leaves the board as it was.
         var prebuilt: (device: Device, key: DeviceKey, outcome: BuildOutcome)?
         if let (device, key) = try await record.deviceBeforeConnecting(ledger: ledger) {
             prebuilt = (device, key, try await build(device, key: key, events: events))
         }
 
         events(.phase(.connecting))
+        let connectStarted = ContinuousClock.now
         let loader = self.loader
         let connection = try await onBoard { () throws(FlasherError) in
             try Self.connect(port, loader: loader, stop: stop) { events(.flash($0)) }
@@ -127,8 +128,8 @@ public struct BoardProvisioner: Sendable {
                 firmware = try await build(device, key: key, events: events)
             }
             return try await provision(
-                device, key: key, firmware: firmware, board: board, connection: connection, onBoard: onBoard, ledger: ledger, stop: stop,
-                events: events)
+                device, key: key, firmware: firmware, board: board, connection: connection, connectStarted: connectStarted, onBoard: onBoard,
+                ledger: ledger, stop: stop, events: events)
         } catch {
             let failure = stop.reason.map { BoardProvisioningError.stopped(reason: $0) } ?? error
             if case .ledger(.takenOver) = error { throw error }  // not this board's to record
@@ -154,7 +155,8 @@ public struct BoardProvisioner: Sendable {
     }
 
     private func provision(
-        _ device: Device, key: DeviceKey, firmware outcome: BuildOutcome, board: BoardIdentity, connection: BoardConnection, onBoard: BoardThreadCalls, ledger: LedgerCalls,
+        _ device: Device, key: DeviceKey, firmware outcome: BuildOutcome, board: BoardIdentity, connection: BoardConnection,
+        connectStarted: ContinuousClock.Instant, onBoard: BoardThreadCalls, ledger: LedgerCalls,
         stop: StopToken, events: @escaping @Sendable (ProvisioningEvent) -> Void
     ) async throws(BoardProvisioningError) -> ProvisioningResult {
         let variant = profile.variant(for: device)
@@ -167,9 +169,8 @@ public struct BoardProvisioner: Sendable {
 
         events(.planned(plan))
         events(.phase(.flashing))
-        let started = ContinuousClock.now
         try await onBoard { () throws(FlasherError) in try connection.write(plan) { events(.flash($0)) } }
-        result.flashSeconds = (ContinuousClock.now - started).seconds
+        result.flashSeconds = (ContinuousClock.now - connectStarted).seconds
         result.loader = connection.usedStub ? .stub : .rom
         result.plan = plan
         try await record.flashed(device.serial, board: board, ledger: ledger)
@@ -187,6 +188,7 @@ public struct BoardProvisioner: Sendable {
             let action = try await onBoard { () throws(FlasherError) in try connection.finish(after) }
             events(.flash(.finished(action)))
             result.after = action
+            result.flashSeconds = (ContinuousClock.now - connectStarted).seconds
         }
 
         if let wifi = steps.wifi {

@@ -1,3 +1,4 @@
+import CSysShim
 import Foundation
 import Synchronization
 
@@ -26,8 +27,12 @@ public final class ConversationThread: Sendable {
     private let jobs = Jobs()
 
     public init(name: String) {
-        let thread = Thread { [jobs] in jobs.serve() }
-        thread.name = name
+        let thread = Thread { [jobs] in
+            // pthread's own name (CSysShim): Foundation's setter does not always reach the OS
+            // thread on Linux, and a new thread would keep its creator's name.
+            _ = csys_set_thread_name(name)
+            jobs.serve()
+        }
         thread.start()
     }
 

@@ -13,9 +13,9 @@ public enum DeviceClaim: Sendable {
 
 /// Where a board's provisioning is recorded, and how it learns its device: the ledger's
 /// station claims, the ledger's key for a named device, or nothing at all (the demo).
-/// Every method runs on the board's conversation thread (`ConversationThread`), where a
-/// blocking SQLite transaction stalls no other board; `ask` is the one async exception
-/// (the technician answers in their own time).
+/// Every ledger transaction a record makes goes through its `LedgerCalls`, which run it on
+/// the board's conversation thread (`ConversationThread`), where a blocking SQLite
+/// transaction stalls no other board; the rest (asking the technician) is async.
 public protocol DeviceRecord: Sendable {
     /// The device and key when they are known before any board is connected (a named device
     /// with its key): the pipeline then builds first, so that a failing build leaves the
@@ -40,7 +40,7 @@ extension DeviceRecord {
 public struct LedgerCalls: Sendable {
     let thread: ConversationThread
 
-    func callAsFunction<T: Sendable>(_ body: @escaping @Sendable () throws(KeyStoreError) -> T) async throws(BoardProvisioningError) -> T {
+    public func callAsFunction<T: Sendable>(_ body: @escaping @Sendable () throws(KeyStoreError) -> T) async throws(BoardProvisioningError) -> T {
         do {
             return try await thread.run { try body() }
         } catch let error as KeyStoreError {

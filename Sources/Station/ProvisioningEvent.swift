@@ -51,6 +51,8 @@ public struct ProvisioningResult: Sendable {
     public var firmware: BuildOutcome?
     public var plan: FlashPlan?
     public var loader: Loader?
+    /// From the start of connecting to the parts written (and, without a boot check, the
+    /// board left as asked): what `flash` reports, as it always has.
     public var flashSeconds: Double?
     /// How the board was left.
     public var after: AfterAction?

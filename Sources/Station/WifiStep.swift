@@ -40,7 +40,7 @@ public struct WifiStep: Sendable {
         } catch let error as any ReportableError {
             throw .wifi(error)
         } catch {
-            throw .stopped(reason: "wifi setup ended: \(error)")
+            throw .stopped(reason: "wifi setup was cancelled")
         }
     }
 }

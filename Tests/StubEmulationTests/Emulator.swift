@@ -1,5 +1,7 @@
+import Basics
 import Foundation
 import Subprocess
+import Synchronization
 import Testing
 import TestSupport
 #if canImport(Glibc)
@@ -185,7 +187,7 @@ enum Emulator {
         // in loader runs: the same ELF, FlasherStubBuildTests checks the committed image).
         arguments += ["-plugin", "file=\(build.plugin),out=\(pluginOut),start=0x\(String(stub.entry, radix: 16))"]
 
-        let watchdog = TestWatchdog()
+        let watchdog = Watchdog()
         let slaveFD = SlaveHolder(slave)
         let slaveSide = slave
         let result = try await Subprocess.run(
@@ -195,7 +197,7 @@ enum Emulator {
             error: .string(limit: 1 << 20)
         ) { execution in
             watchdog.arm(after: timeout) { try? execution.send(signal: .kill) }
-            let outcome: Swift.Result<T, any Error> = await onThread {
+            let outcome: Swift.Result<T, any Error> = await blocking("emulator client") {
                 Swift.Result {
                     try awaitFirstOutput(of: mode, fd: slaveSide)
                     return try body(path)
@@ -279,40 +281,16 @@ private extension Array where Element == UInt8 {
 }
 
 /// The test's own descriptor of the pty's slave side, closed once.
-private final class SlaveHolder: @unchecked Sendable {
-    private let lock = NSLock()
-    private var fd: Int32
-    init(_ fd: Int32) { self.fd = fd }
+private final class SlaveHolder: Sendable {
+    private let fd: Mutex<Int32>
+    init(_ fd: Int32) { self.fd = Mutex(fd) }
     func close() {
-        lock.withLock {
+        fd.withLock { fd in
             if fd >= 0 {
                 _ = Glibc.close(fd)
                 fd = -1
             }
         }
-    }
-}
-
-/// Kills QEMU when a run outlives its limit.
-private final class TestWatchdog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var task: Task<Void, Never>?
-    func arm(after timeout: Duration, _ action: @escaping @Sendable () -> Void) {
-        let task = Task {
-            try? await Task.sleep(for: timeout)
-            if !Task.isCancelled { action() }
-        }
-        lock.withLock { self.task = task }
-    }
-    func disarm() { lock.withLock { task?.cancel() } }
-}
-
-/// Runs blocking client code on a thread of its own, not on the async pool.
-func onThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { continuation in
-        let thread = Thread { continuation.resume(returning: work()) }
-        thread.stackSize = 8 << 20
-        thread.start()
     }
 }
 

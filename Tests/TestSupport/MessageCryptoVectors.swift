@@ -44,7 +44,8 @@ public func sealRawBlocks(_ plaintext: [UInt8], topic: String, keys: MessageKeys
 public func hmacSHA256(_ key: [UInt8], _ data: [UInt8]) -> [UInt8] {
     var mac = [UInt8](repeating: 0, count: 32)
     var length: UInt32 = 0
-    _ = HMAC(EVP_sha256(), key, Int32(key.count), data, data.count, &mac, &length)
+    // The raw call, independent of the Crypto target; a failure leaves no MAC at all.
+    guard HMAC(EVP_sha256(), key, Int32(key.count), data, data.count, &mac, &length) != nil, length == 32 else { return [] }
     return mac
 }
 

@@ -19,7 +19,8 @@ struct ProvisionCommand: ReportingCommand {
             built (or taken from the cache) and flashed, and the boot is checked (the firmware \
             must report the device's serial). --wifi and --commission add the setup-AP wifi step \
             and MQTT commissioning with the profile's network section. Running it again on the \
-            same board continues where it stopped; a provisioned board is left as it is.
+            same board continues where it stopped; a provisioned board is left as it is. \
+            --after does not apply: the boot check always hard-resets the board into its firmware.
 
             Examples:
               mlprov provision --profile profiles/site.yaml --serial 9999999 --port /dev/ttyUSB0
@@ -49,11 +50,10 @@ struct ProvisionCommand: ReportingCommand {
             steps: ProvisioningSteps(bootCheck: true, wifi: try steps.wifiStep(profile), commissioning: try steps.commissioningCheck(profile)),
             record: LedgerAssignment(ledger: try ledgerOptions.open(), profile: profile, slot: connection.port, choice: .device(device), stop: stop))
         let renderer = ProvisioningRenderer(console: console, romOnly: connection.noStub, showBootLog: false)
+        // Caught before the work starts, so that no Ctrl-C falls between the two; stopping the
+        // token aborts whatever the board is doing within a read slice.
+        let interrupt = SignalCatcher([SIGINT], repeated: .endsProcess) { _ in stop.stop("interrupted") }
         let work = Task { try await provisioner.run(on: .path(connection.port), stop: stop) { renderer.render($0) } }
-        let interrupt = SignalCatcher([SIGINT], repeated: .endsProcess) { _ in
-            stop.stop("interrupted")
-            work.cancel()
-        }
         defer { interrupt.stop() }
         let result: ProvisioningResult
         do {

@@ -78,17 +78,18 @@ struct WifiCommand: ReportingCommand {
 
     func run(console: Console) async throws {
         let plan = try WifiSetupPlan(serial: try Credentials.parseSerial(serial), profile: try profile.map(InstallationProfile.load), given: try given())
-        // Caught before the join starts, so that no Ctrl-C falls between the two.
-        let interrupt = SignalCatcher([SIGINT]) { _ in
-            if plan.deviceURL == nil { console.info("Interrupted: restoring the previous connection…") }
-        }
-        defer { interrupt.stop() }
+        // Joining the board's AP: Ctrl-C must restore the laptop's connection, so it is caught
+        // before the join starts (no Ctrl-C falls between the two). On a setup page reachable
+        // as it is, Ctrl-C ends the command as usual.
+        let interrupt = plan.deviceURL == nil
+            ? SignalCatcher([SIGINT]) { _ in console.info("Interrupted: restoring the previous connection…") } : nil
+        defer { interrupt?.stop() }
         let (scanTimeout, requestTimeout, joiner) = (Duration.seconds(max(1, scanTimeout)), max(1, requestTimeout), WifiAccessPointJoiner(attempts: joinAttempts))
         let work = Task {
             try await plan.run(scanTimeout: scanTimeout, requestTimeout: requestTimeout, joiner: joiner) { console.info($0) }
         }
         let canceller = Task {
-            if await interrupt.wait() != nil { work.cancel() }
+            if let interrupt, await interrupt.wait() != nil { work.cancel() }
         }
         defer { canceller.cancel() }
         let report: WifiSetupReport
