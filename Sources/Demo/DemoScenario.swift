@@ -119,7 +119,8 @@ public struct DemoScenario: Sendable {
                     afterSetup: .goOnline(port: broker.port, settings: TwinMQTTSettings(sampleInterval: .seconds(2))))
                 guard let sitePassword = WifiPassword(Self.sitePassword) else { throw DemoError.notOnline }
                 let input = try WifiSetupInput(ssid: Self.siteSSID, password: sitePassword, mqttHost: broker.host, impulse: device.impulse)
-                let setup = try await WifiSetupClient(baseURL: webUI.baseURL).run(input) { events(.wifiProgress($0)) }
+                // Both sides run in this process: generous bounds for a loaded machine.
+                let setup = try await WifiSetupClient(baseURL: webUI.baseURL, requestTimeout: 60).run(input) { events(.wifiProgress($0)) }
                 events(.wifiDone(setup))
                 guard await webUI.waitForAfterSetup(timeout: .seconds(30)), let online = webUI.onlineClient else {
                     await webUI.stop()

@@ -16,10 +16,12 @@ public struct WifiStep: Sendable {
     /// Joins the board's AP first; nil when the setup page is reachable as it is.
     public let joiner: WifiAccessPointJoiner?
     public let scanTimeout: Duration
+    /// How long each answer of the setup page may take, in seconds.
+    public let requestTimeout: TimeInterval
 
     public init(
         ssid: String, password: WifiPassword, mqttHost: String, deviceURL: URL, joiner: WifiAccessPointJoiner?,
-        scanTimeout: Duration = .seconds(30)
+        scanTimeout: Duration = .seconds(30), requestTimeout: TimeInterval = 10
     ) {
         self.ssid = ssid
         self.password = password
@@ -27,6 +29,7 @@ public struct WifiStep: Sendable {
         self.deviceURL = deviceURL
         self.joiner = joiner
         self.scanTimeout = scanTimeout
+        self.requestTimeout = requestTimeout
     }
 
     /// Sets up `device`'s board, whose key is `key`, with the same plan as `mlprov wifi`.
@@ -36,7 +39,7 @@ public struct WifiStep: Sendable {
                 meter: meter, key: key, ssid: ssid, password: password, mqttHost: mqttHost, impulse: device.impulse,
                 deviceURL: joiner == nil ? deviceURL : nil)
             let plan = try WifiSetupPlan(serial: device.serial, profile: nil, given: given)
-            _ = try await plan.run(scanTimeout: scanTimeout, requestTimeout: 10, joiner: joiner ?? WifiAccessPointJoiner()) { _ in }
+            _ = try await plan.run(scanTimeout: scanTimeout, requestTimeout: requestTimeout, joiner: joiner ?? WifiAccessPointJoiner()) { _ in }
         } catch let error as any ReportableError {
             throw .wifi(error)
         } catch {

@@ -13,6 +13,9 @@ struct ProvisioningStepOptions: ParsableArguments {
     @Option(help: "With --wifi: the board's setup page when it is reachable without joining its AP (a twin's URL).")
     var wifiDeviceURL: String?
 
+    @Option(help: "With --wifi: seconds to wait for each answer of the board's setup page (its web server can be slow while it scans).")
+    var wifiRequestTimeout: Double = 10
+
     @Flag(help: "After wifi setup, check over MQTT (the profile's broker) that the board is online with its key.")
     var commission = false
 
@@ -48,7 +51,7 @@ struct ProvisioningStepOptions: ParsableArguments {
         }
         return WifiStep(
             ssid: network.ssid, password: password, mqttHost: network.mqtt.host, deviceURL: url,
-            joiner: wifiDeviceURL == nil ? WifiAccessPointJoiner() : nil)
+            joiner: wifiDeviceURL == nil ? WifiAccessPointJoiner() : nil, requestTimeout: max(1, wifiRequestTimeout))
     }
 
     /// Commissioning with the profile's broker; nil without --commission.

@@ -316,9 +316,10 @@ struct StationCLITests {
                  "--before", "no-reset", "--connect-attempts", "3", "--once", "--json", "--ports", board.port,
                  "--wifi", "--wifi-device-url", webUI.baseURL.absoluteString,
                  "--commission", "--mqtt-user", "mlprov", "--mqtt-password-file", passwordFile,
-                 // The twin's MQTT side runs in this test process, whose async threads a loaded
-                 // machine can starve for seconds: generous, and never a speed check.
-                 "--reply-timeout", "90"])
+                 // The twin's setup page and MQTT side run in this test process, whose async
+                 // threads a loaded machine can starve for seconds: generous, and never a
+                 // speed check.
+                 "--wifi-request-timeout", "90", "--reply-timeout", "90"])
             let online = webUI.onlineClient != nil
             await webUI.onlineClient?.stop()
             await webUI.stop()
