@@ -57,7 +57,7 @@ struct MQTTClientTests {
             for (user, password) in [("alice", "not-her-password"), ("mallory", "whatever-123")] as [(String?, String?)] + [(nil, nil)] {
                 let client = try MQTTClient()
                 let error = await #expect(throws: MQTTError.self) {
-                    try await client.connect(host: broker.host, port: broker.port, username: user, password: password, timeout: .seconds(5))
+                    try await client.connect(host: broker.host, port: broker.port, username: user, password: password, timeout: .seconds(60))
                 }
                 #expect(error == .loginRefused(host: broker.host, port: broker.port))
                 #expect(error?.description.contains("the broker refused the login") == true)
@@ -72,7 +72,7 @@ struct MQTTClientTests {
         let port = try freeLoopbackPort()
         let client = try MQTTClient()
         let error = await #expect(throws: MQTTError.self) {
-            try await client.connect(host: "127.0.0.1", port: port, username: "alice", password: "secret-pw", timeout: .seconds(5))
+            try await client.connect(host: "127.0.0.1", port: port, username: "alice", password: "secret-pw", timeout: .seconds(60))
         }
         guard case .unreachable(let host, let reportedPort, _) = error else {
             Issue.record("expected .unreachable, got \(String(describing: error))")

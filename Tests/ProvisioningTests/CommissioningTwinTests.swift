@@ -70,7 +70,7 @@ struct CommissioningTwinTests {
             #expect(first.message == "ssid=Loppen Public&rssi=-51&channel=11")
             // The second network follows (a repeated first one, seen once under load, is skipped).
             var channels: [String] = []
-            while channels.count < 4, let next = try? await session.reply(named: "scan_result", timeout: .seconds(5)) {
+            while channels.count < 4, let next = try? await session.reply(named: "scan_result", timeout: .seconds(30)) {
                 channels.append(try MeterForm(parsing: next.message)["channel"] ?? "")
                 if channels.last == "6" { break }
             }
