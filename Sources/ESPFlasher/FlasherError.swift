@@ -27,12 +27,27 @@ public indirect enum FlasherError: ReportableError, Equatable, Sendable, CustomS
     case image(part: String, ImageError)
     /// The RAM stub was uploaded and started but never sent its greeting.
     case stubDidNotStart(entry: UInt32)
+    /// Uploading the stub to RAM failed `attempts` times; `cause` is the last failure.
+    case stubUploadFailed(attempts: Int, cause: FlasherError)
     /// What the stub read back from flash has another MD5 than what was sent.
     case verifyFailed(part: String, expected: String, found: String)
     /// A region the plan had to leave alone reads differently after the write.
     case protectedRegionChanged(region: String, range: Range<Int>)
     /// libcrypto could not compute a part's MD5.
     case digest(CryptoError)
+
+    /// The error this one wraps, still typed.
+    public var cause: (any ReportableError)? {
+        switch self {
+        case .link(let error): error
+        case .partFailed(_, _, let error): error
+        case .stubUploadFailed(_, let error): error
+        case .invalidPlan(let error): error
+        case .image(_, let error): error
+        case .digest(let error): error
+        default: nil
+        }
+    }
 
     public var description: String {
         switch self {
@@ -53,6 +68,8 @@ public indirect enum FlasherError: ReportableError, Equatable, Sendable, CustomS
         case .image(let part, let error): "\(part): \(error)"
         case .stubDidNotStart(let entry):
             "the flasher stub started at \(hex(entry)) did not greet within \(LoaderSession.stubGreetingTimeout.secondsText)"
+        case .stubUploadFailed(let attempts, let cause):
+            "uploading mlprov's flasher stub to the chip's RAM failed \(attempts) times; the last time: \(cause.description)"
         case .verifyFailed(let part, let expected, let found):
             "\(part) reads back wrong: MD5 \(found) on the chip, \(expected) sent"
         case .protectedRegionChanged(let region, let range):
@@ -80,6 +97,8 @@ public indirect enum FlasherError: ReportableError, Equatable, Sendable, CustomS
         case .invalidPlan(let error): error.help
         case .stubDidNotStart:
             "reset the board (or re-plug it) and run again with --no-stub to flash through the ROM loader alone"
+        case .stubUploadFailed:
+            "the line is noisy: check the cable, try a lower --baud, or run with --no-stub (the ROM loader alone)"
         case .verifyFailed: "check the power supply and the cable, then run again: parts are rewritten whole"
         case .protectedRegionChanged:
             "stop using this board's stub path: flash with --no-stub and report this (the saved configuration must be restored from a backup)"

@@ -138,8 +138,31 @@ public final class LoaderSession {
     }
 
     /// Reads the chip-detect register and refuses anything but an ESP8266, then reads the
-    /// OTP MAC words.
+    /// OTP words and decodes MAC and chip id. One garbled reply (line noise) must not turn
+    /// an ESP8266 into "another chip": a read that does not give an ESP8266's identity, or
+    /// gets no reply, is tried again, up to `identifyAttempts` times; only then does the
+    /// last answer stand.
     public func readChipInfo() throws(FlasherError) -> ChipInfo {
+        var attempt = 1
+        while true {
+            do {
+                return try readChipInfoOnce()
+            } catch {
+                switch error {
+                case .wrongChip, .unreadableMAC, .noResponse:
+                    guard attempt < Self.identifyAttempts else { throw error }
+                    attempt += 1
+                    try resynchronize()
+                default: throw error
+                }
+            }
+        }
+    }
+
+    /// How often the chip's identity is read before a wrong answer stands.
+    public static let identifyAttempts = 3
+
+    private func readChipInfoOnce() throws(FlasherError) -> ChipInfo {
         let detect = try readRegister(ESP8266.chipDetectRegister)
         guard detect == ESP8266.chipDetectValue else { throw .wrongChip(detectValue: detect) }
         let mac0 = try readRegister(ESP8266.otpMAC0)

@@ -20,6 +20,30 @@ extension LoaderSession {
             runningStub = stub
             return
         }
+        // The upload is ~9 KB through the ROM's MEM_* commands, where one bad byte on the
+        // line fails a block: the whole upload is sent again (MEM_BEGIN starts it afresh),
+        // up to `uploadAttempts` times, and a failure says it was the stub's upload.
+        var attempt = 1
+        while true {
+            do {
+                try upload(stub)
+                break
+            } catch {
+                if case .link = error { throw error }
+                guard attempt < Self.uploadAttempts else { throw .stubUploadFailed(attempts: attempt, cause: error) }
+                attempt += 1
+                try resynchronize()
+            }
+        }
+        try memEnd(execute: true, entry: stub.entry)
+        try awaitGreeting(from: stub)
+    }
+
+    /// How often the stub's upload is tried before the job fails.
+    public static let uploadAttempts = 3
+
+    /// Sends `stub`'s segments to RAM (MEM_BEGIN, MEM_DATA), not yet started.
+    private func upload(_ stub: FlasherStub) throws(FlasherError) {
         for segment in stub.segments where !segment.bytes.isEmpty {
             let blocks = stride(from: 0, to: segment.bytes.count, by: FlasherStub.uploadBlockSize).map {
                 Array(segment.bytes[$0..<min($0 + FlasherStub.uploadBlockSize, segment.bytes.count)])
@@ -27,8 +51,6 @@ extension LoaderSession {
             try memBegin(size: segment.bytes.count, packetCount: blocks.count, packetSize: FlasherStub.uploadBlockSize, address: segment.address)
             for (sequence, block) in blocks.enumerated() { try memData(block, sequence: sequence) }
         }
-        try memEnd(execute: true, entry: stub.entry)
-        try awaitGreeting(from: stub)
     }
 
     /// Waits for a started stub's OHAI; from then on the session speaks to it.

@@ -30,6 +30,41 @@ struct FaultRecoveryTests {
         }
     }
 
+    @Test("a garbled chip-detect read (a flipped address byte) is read again, not taken for another chip")
+    func garbledChipDetectIsReadAgain() throws {
+        let (twin, _, session) = try connectedBoard()
+        defer { twin.stop() }
+        // The next READ_REG frame: C0, 00 0A, length, checksum, then the address, whose top
+        // byte (frame byte 12) becomes 0x61: another register, not the chip-detect one.
+        twin.arm(.flipByte(at: 12))
+        let chip = try session.readChipInfo()
+        #expect(twin.events.contains(.faultFired(.flipByte(at: 12))), "the fault hit the first read")
+        #expect(chip.mac == twin.configuration.mac)
+    }
+
+    @Test("a bad byte during the stub's upload sends the upload again; the stub starts")
+    func stubUploadIsRetried() throws {
+        let (twin, _, session) = try connectedBoard()
+        defer { twin.stop() }
+        let before = twin.counters.count(.memBegin)
+        // Inside the first MEM_DATA block's payload (after MEM_BEGIN and the data header):
+        // the ROM refuses the block's checksum.
+        twin.arm(.flipByte(at: 200))
+        try session.startStub(.mlprov)
+        #expect(twin.events.contains(.faultFired(.flipByte(at: 200))))
+        #expect(session.runningStub != nil, "the stub greeted after the upload was sent again")
+        #expect(twin.counters.count(.memBegin) - before > FlasherStub.mlprov.segments.filter { !$0.bytes.isEmpty }.count,
+                "the upload started afresh")
+    }
+
+    @Test("an upload that keeps failing says it was the stub's upload")
+    func stubUploadFailureNamesTheStep() {
+        let error = FlasherError.stubUploadFailed(attempts: 3, cause: .commandFailed(command: .memData, code: 0x07))
+        #expect(error.description.hasPrefix("uploading mlprov's flasher stub to the chip's RAM failed 3 times"))
+        #expect(error.help?.contains("--no-stub") == true)
+        #expect(error.cause as? FlasherError == .commandFailed(command: .memData, code: 0x07))
+    }
+
     @Test("a flipped byte in a FLASH_DATA payload is refused by the ROM, the block is sent again and the flash is right")
     func flippedByteIsRetried() throws {
         let (twin, _, session) = try connectedBoard()
