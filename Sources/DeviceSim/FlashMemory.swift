@@ -46,11 +46,12 @@ public struct FlashMemory: Sendable, Equatable {
     }
 
     /// Writes the whole content to `path` (a full-size dump).
+    /// Writes the whole flash to `path`, atomically and 0600: a flash holds keys.
     public func dump(toFile path: String) throws(FlashMemoryError) {
         do {
-            try Data(contents).write(to: URL(fileURLWithPath: path))
+            try AtomicFile.write(contents, to: path, mode: AtomicFile.privateMode)
         } catch {
-            throw .unwritable(path: path, reason: "\(error.localizedDescription)")
+            throw .unwritable(path: path, reason: error.reason)
         }
     }
 

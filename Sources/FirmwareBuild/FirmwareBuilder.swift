@@ -80,7 +80,9 @@ public struct FirmwareBuilder: Sendable {
         if let cached = Self.readArtefacts(in: entry) {
             return BuildOutcome(artefacts: cached, cacheHit: true, seconds: (ContinuousClock.now - started).seconds)
         }
-        let work = cacheRoot.appendingPathComponent("work/\(UUID().uuidString)")
+        // A build killed half-way leaves its tree (with the key in it) behind: swept here.
+        Self.sweepAbandonedWork(in: cacheRoot)
+        let work = cacheRoot.appendingPathComponent("work/\(getpid())-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: work) }
         try makePrivateFolder(work)
         try request.source.copy(to: work)
@@ -146,7 +148,7 @@ public struct FirmwareBuilder: Sendable {
     }
 
     private func collect(_ request: BuildRequest, from work: URL, key: String, into entry: URL) throws(BuildError) -> FirmwareArtefacts {
-        let staging = cacheRoot.appendingPathComponent("work/\(UUID().uuidString)-out")
+        let staging = cacheRoot.appendingPathComponent("work/\(getpid())-\(UUID().uuidString)-out")
         try makePrivateFolder(staging)
         var parts: [FirmwareArtefacts.Part] = []
         for output in Self.outputs {
@@ -216,6 +218,19 @@ public struct FirmwareBuilder: Sendable {
             }
         }
         return text
+    }
+
+    /// Removes the work trees of builds whose process is gone (a killed `mlprov build` or
+    /// station): `work/<pid>-<uuid>` whose pid no longer runs, and trees of the older
+    /// `work/<uuid>` naming. Trees of running builds, in this or another process, stay.
+    public static func sweepAbandonedWork(in cacheRoot: URL) {
+        let folder = cacheRoot.appendingPathComponent("work")
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return }
+        for name in names {
+            let pid = name.split(separator: "-", maxSplits: 1).first.flatMap { Int32($0) }
+            if let pid, pid > 0, kill(pid, 0) == 0 || errno == EPERM { continue }  // still running
+            try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
+        }
     }
 
     private func makePrivateFolder(_ url: URL) throws(BuildError) {

@@ -32,7 +32,12 @@ struct FlashMemoryTests {
         #expect(throws: FlashMemoryError.self) { try FlashMemory(size: 4096, contentsOfFile: long) }
 
         let dump = directory.appendingPathComponent("dump.bin").path
+        try Data(count: 4096).write(to: URL(fileURLWithPath: dump))  // an older, wider-mode dump
+        _ = chmod(dump, 0o644)
         try flash.dump(toFile: dump)
         #expect(try FlashMemory(size: 4096, contentsOfFile: dump) == flash)
+        // A flash holds keys: the dump is the owner's only.
+        let mode = (try FileManager.default.attributesOfItem(atPath: dump)[.posixPermissions] as? NSNumber)?.intValue
+        #expect(mode == 0o600)
     }
 }
