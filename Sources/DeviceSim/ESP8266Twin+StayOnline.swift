@@ -14,6 +14,13 @@ extension ESP8266Twin {
     /// Waits for a booted firmware to report its identity, then keeps the twin online at
     /// `host:port` with it (again after each new boot with another identity, retrying an
     /// unreachable broker every 2 s) until the calling task is cancelled.
+    ///
+    /// Moved unchanged from `mlprov sim --online`; it is the twin's own model, not yet the
+    /// real board's. A real MeterLogger goes online only after its meter answered and its
+    /// wifi joined, logs in with its saved configuration's MQTT user (by default the
+    /// compiled esp8266 login), subscribes after 2 s and publishes start-up messages first
+    /// (docs/meterlogger-firmware.md, "Login and start-up"); modelling that is
+    /// issue 12's work. The 2 s retry is the twin's, not the firmware's reconnect timing.
     public func stayOnline(
         broker host: String, port: Int, settings: TwinMQTTSettings, events: @Sendable (OnlineEvent) -> Void = { _ in }
     ) async {

@@ -60,6 +60,6 @@ extension WriteReport {
         self.init(
             mac: result.board.mac, chipID: result.board.chipID, seconds: result.flashSeconds ?? 0, after: result.after?.rawValue ?? "",
             loader: result.loader?.rawValue ?? "",
-            parts: (result.plan?.operations ?? []).map { .init(file: $0.part.name, offset: hex($0.part.offset), bytes: $0.part.bytes.count) })
+            parts: WriteReport.Part.lines(of: result.plan))
     }
 }

@@ -73,7 +73,7 @@ func flashPlan(_ plan: FlashPlan, connection: ConnectionOptions, console: Consol
     return WriteReport(
         mac: board.identity.mac, chipID: board.identity.chipID, seconds: (ContinuousClock.now - started).seconds, after: run.after.rawValue,
         loader: run.usedStub ? "stub" : "rom",
-        parts: plan.operations.map { .init(file: $0.part.name, offset: hex($0.part.offset), bytes: $0.part.bytes.count) })
+        parts: WriteReport.Part.lines(of: plan))
 }
 
 /// Reads OFFSET FILE pairs into flash parts named by their file names.
@@ -95,6 +95,11 @@ struct WriteReport: Encodable {
         var file: String
         var offset: String
         var bytes: Int
+
+        /// One line per part of `plan`, in offset order.
+        static func lines(of plan: FlashPlan?) -> [Part] {
+            (plan?.operations ?? []).map { Part(file: $0.part.name, offset: hex($0.part.offset), bytes: $0.part.bytes.count) }
+        }
     }
     var ok = true
     var mac: String
